@@ -1,0 +1,268 @@
+"""The one module that talks to tmux, always on the fleet's own socket.
+
+Reads are batched: one tmux client per tick lists the panes and captures every screen.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import libtmux
+from libtmux.exc import LibTmuxException
+
+from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed
+from fleet_tui.models import PaneReading
+
+MIN_VERSION = (3, 0)
+AGENT_OPTION = "@fleet_agent"
+PANE_FORMAT = "\t".join(
+    [
+        "#{pane_id}",
+        "#{pane_pid}",
+        "#{pane_dead}",
+        "#{pane_dead_status}",
+        "#{pane_width}",
+        "#{pane_height}",
+        "#{window_id}",
+        "#{" + AGENT_OPTION + "}",
+    ]
+)
+# Options of the fleet's own server: dead panes stay readable, names stay put.
+SERVER_OPTIONS: tuple[tuple[str, ...], ...] = (
+    ("set-option", "-g", "remain-on-exit", "on"),
+    ("set-option", "-g", "allow-rename", "off"),
+    ("set-option", "-g", "automatic-rename", "off"),
+    ("set-option", "-g", "history-limit", "20000"),
+    ("set-option", "-g", "pane-border-status", "top"),
+    ("set-option", "-g", "pane-border-format", " #{" + AGENT_OPTION + "} #{?pane_dead,(ended),} "),
+    ("set-option", "-g", "mouse", "on"),
+)
+
+
+def require_tmux() -> None:
+    if shutil.which("tmux") is None:
+        raise EnvironmentProblem(
+            "tmux is not installed (or not on PATH)",
+            "install it, e.g. `sudo apt-get install tmux` or `brew install tmux` (3.0 or newer)",
+        )
+    out = subprocess.run(["tmux", "-V"], capture_output=True, text=True, check=False).stdout
+    found = re.search(r"(\d+)\.(\d+)", out)
+    if found and (int(found.group(1)), int(found.group(2))) < MIN_VERSION:
+        raise EnvironmentProblem(
+            f"tmux {out.split()[-1]} is too old: fleet-tui needs tmux 3.0 or newer",
+            "upgrade tmux from your package manager",
+        )
+
+
+@dataclass(frozen=True)
+class PaneStart:
+    """What to run in a new pane."""
+
+    agent: str
+    cwd: Path
+    argv: tuple[str, ...]
+
+
+class Tmux:
+    """The fleet's tmux server, reached through libtmux on its own socket."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+        self.server = libtmux.Server(socket_name=socket)
+        self._sep = f"::fleet-tui:{secrets.token_hex(4)}::"
+
+    # -- low level ---------------------------------------------------------------------------
+
+    def _cmd(self, *args: str) -> list[str]:
+        try:
+            result = self.server.cmd(*args)
+        except LibTmuxException as exc:
+            raise ExternalCommandFailed(f"tmux {args[0]} failed: {exc}") from None
+        if result.returncode != 0:
+            message = "; ".join(result.stderr) or f"exit {result.returncode}"
+            raise ExternalCommandFailed(f"tmux {args[0]} failed: {message}")
+        return list(result.stdout)
+
+    @staticmethod
+    def _chain(commands: Sequence[Sequence[str]]) -> list[str]:
+        args: list[str] = []
+        for command in commands:
+            if args:
+                args.append(";")
+            args.extend(command)
+        return args
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def session_exists(self, session: str) -> bool:
+        try:
+            return bool(self.server.has_session(session, exact=True))
+        except LibTmuxException:
+            return False
+
+    def create_session(self, session: str, panes: Sequence[PaneStart], per_window: int) -> dict[str, str]:
+        """A new detached session with one pane per agent; returns agent -> pane id."""
+        first = panes[0]
+        out = self._cmd(
+            *self._chain(
+                [
+                    ("start-server",),
+                    *SERVER_OPTIONS,
+                    (
+                        "new-session", "-d", "-s", session, "-n", "agents-1",
+                        "-x", "200", "-y", "50", "-c", str(first.cwd),
+                        "-P", "-F", "#{pane_id}", *first.argv,
+                    ),
+                ]
+            )
+        )  # fmt: skip
+        pane_ids = {first.agent: out[-1]}
+        self._label(out[-1], first.agent)
+        pane_ids.update(self.add_panes(session, panes[1:], per_window))
+        return pane_ids
+
+    def add_panes(self, session: str, panes: Sequence[PaneStart], per_window: int) -> dict[str, str]:
+        """Add panes to an existing session, filling its last window before opening a new one."""
+        pane_ids: dict[str, str] = {}
+        for pane in panes:
+            windows = self._cmd("list-windows", "-t", f"={session}", "-F", "#{window_id}\t#{window_panes}")
+            window_id, count = windows[-1].split("\t")
+            if int(count) < per_window:
+                out = self._cmd(
+                    "split-window", "-d", "-t", window_id, "-c", str(pane.cwd),
+                    "-P", "-F", "#{pane_id}", *pane.argv,
+                )  # fmt: skip
+                self._cmd("select-layout", "-t", window_id, "tiled")
+            else:
+                out = self._cmd(
+                    "new-window", "-d", "-t", f"={session}:", "-n", f"agents-{len(windows) + 1}",
+                    "-c", str(pane.cwd), "-P", "-F", "#{pane_id}", *pane.argv,
+                )  # fmt: skip
+            pane_ids[pane.agent] = out[-1]
+            self._label(out[-1], pane.agent)
+        return pane_ids
+
+    def _label(self, pane_id: str, agent: str) -> None:
+        self._cmd(
+            *self._chain(
+                [
+                    ("set-option", "-p", "-t", pane_id, AGENT_OPTION, agent),
+                    ("select-pane", "-t", pane_id, "-T", agent),
+                ]
+            )
+        )
+
+    def kill_session(self, session: str) -> bool:
+        if not self.session_exists(session):
+            return False
+        self._cmd("kill-session", "-t", f"={session}")
+        return True
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def list_panes(self, session: str) -> list[PaneReading]:
+        """Panes of the session, without screens; empty when the session is gone."""
+        if not self.session_exists(session):
+            return []
+        return [self._parse_pane(line, "") for line in self._list(session)]
+
+    def _list(self, session: str) -> list[str]:
+        return self._cmd("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT)
+
+    def read(self, session: str, known: Sequence[str] = ()) -> list[PaneReading]:
+        """All panes of the session with their screens, in one tmux call when `known` is right."""
+        commands: list[tuple[str, ...]] = [("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT)]
+        for pane_id in known:
+            commands.append(("display-message", "-p", f"{self._sep}{pane_id}"))
+            commands.append(("capture-pane", "-p", "-e", "-t", pane_id))
+        try:
+            out = self._cmd(*self._chain(commands))
+        except ExternalCommandFailed:
+            if not self.session_exists(session):
+                return []
+            if not known:
+                raise
+            out = []  # a known pane vanished: read again with fresh ids below
+        listing, screens = self._split(out)
+        panes = [line.split("\t")[0] for line in listing]
+        if list(known) != panes:
+            if not panes:
+                panes = [line.split("\t")[0] for line in self._list(session)]
+            return self.read(session, panes) if panes else []
+        return [self._parse_pane(line, screens.get(line.split("\t")[0], "")) for line in listing]
+
+    def _split(self, out: list[str]) -> tuple[list[str], dict[str, str]]:
+        listing: list[str] = []
+        screens: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for line in out:
+            if line.startswith(self._sep):
+                current = screens.setdefault(line.removeprefix(self._sep), [])
+            elif current is None:
+                listing.append(line)
+            else:
+                current.append(line)
+        return listing, {k: "\n".join(v) for k, v in screens.items()}
+
+    @staticmethod
+    def _parse_pane(line: str, screen: str) -> PaneReading:
+        pane_id, pid, dead, dead_status, width, height, _window, agent = line.split("\t")
+        return PaneReading(
+            pane_id=pane_id,
+            agent=agent,
+            pid=int(pid) if pid.isdigit() else None,
+            dead=dead == "1",
+            dead_status=int(dead_status) if dead_status.lstrip("-").isdigit() else None,
+            width=int(width),
+            height=int(height),
+            screen=screen,
+        )
+
+    # -- steering ----------------------------------------------------------------------------
+
+    def respawn(self, pane_id: str, cwd: Path, argv: Sequence[str]) -> None:
+        """Replace the pane's process (killing it if alive) with `argv`, keeping its scrollback."""
+        self._cmd("respawn-pane", "-k", "-t", pane_id, "-c", str(cwd), *argv)
+
+    def send_keys(self, pane_id: str, *keys: str) -> None:
+        self._cmd("send-keys", "-t", pane_id, *keys)
+
+    def paste(self, pane_id: str, text: str, submit: bool = True) -> None:
+        """Paste text verbatim into the pane through a tmux buffer, then press Enter."""
+        buffer = f"fleet-send-{secrets.token_hex(4)}"
+        commands: list[tuple[str, ...]] = [
+            ("set-buffer", "-b", buffer, "--", text),
+            ("paste-buffer", "-d", "-p", "-b", buffer, "-t", pane_id),
+        ]
+        if submit:
+            commands.append(("send-keys", "-t", pane_id, "Enter"))
+        self._cmd(*self._chain(commands))
+
+    def clear_history(self, pane_id: str) -> None:
+        self._cmd("clear-history", "-t", pane_id)
+
+    def attach_argv(self, session: str, pane_id: str | None) -> list[str]:
+        """The command that attaches a terminal to the session, on the agent's pane, zoomed."""
+        argv = ["tmux", "-L", self.socket]
+        if pane_id:
+            argv += [
+                "select-window", "-t", pane_id, ";",
+                "select-pane", "-t", pane_id, ";",
+                "resize-pane", "-Z", "-t", pane_id, ";",
+            ]  # fmt: skip
+        return [*argv, "attach-session", "-t", f"={session}"]
+
+
+def client_env() -> dict[str, str]:
+    """Environment for a tmux client that must not nest inside the person's own tmux."""
+    env = dict(os.environ)
+    env.pop("TMUX", None)
+    env.pop("TMUX_PANE", None)
+    return env

@@ -1,0 +1,298 @@
+"""The `fleet-tui` command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from fleet_tui.engine.fleet import Fleet, Plan
+from fleet_tui.engine.monitor import take_snapshot
+from fleet_tui.errors import FleetError
+from fleet_tui.models import FleetSnapshot, Status
+from fleet_tui.spec import FLEET_FILE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+STATUS_STYLE = {
+    Status.QUEUED: "dim",
+    Status.STARTING: "cyan",
+    Status.WORKING: "green",
+    Status.WAITING: "bold yellow",
+    Status.IDLE: "blue",
+    Status.EXITED: "white",
+    Status.CRASHED: "bold red",
+    Status.KILLED: "magenta",
+    Status.MERGED: "bold green",
+    Status.MISSING: "red",
+}
+
+
+class FleetGroup(click.Group):
+    """Turns every FleetError into one message and its exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FleetError as exc:
+            err.print(f"[bold red]fleet-tui:[/] {exc.message}", markup=True)
+            if exc.hint:
+                err.print(f"  {exc.hint}", markup=False)
+            ctx.exit(exc.exit_code)
+
+
+def fleet_options(func: F) -> F:
+    func = click.option(
+        "-f",
+        "--file",
+        "fleet_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help=f"The fleet file (default: {FLEET_FILE} at the repository root).",
+    )(func)
+    func = click.option(
+        "-C",
+        "directory",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Run as if started in this folder.",
+    )(func)
+    return func
+
+
+def open_fleet(directory: Path | None, fleet_file: Path | None) -> Fleet:
+    return Fleet.open(directory, fleet_file)
+
+
+@click.group(cls=FleetGroup, invoke_without_command=True)
+@fleet_options
+@click.version_option(package_name="fleet-tui")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
+    """Run several AI coding agents on one repository, each in its own worktree and tmux pane.
+
+    Without a command: open the dashboard of the fleet in this repository.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["directory"] = directory
+    ctx.obj["fleet_file"] = fleet_file
+    if ctx.invoked_subcommand is None:
+        fleet = open_fleet(directory, fleet_file)
+        open_dashboard(fleet)
+
+
+def _ctx_paths(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> Fleet:
+    parent = ctx.obj or {}
+    return open_fleet(directory or parent.get("directory"), fleet_file or parent.get("fleet_file"))
+
+
+def open_dashboard(fleet: Fleet) -> None:
+    from fleet_tui.ui.app import run_dashboard
+
+    run_dashboard(fleet)
+
+
+EXAMPLE = '''# fleet.toml: the agents fleet-tui runs on this repository.
+# Reference: every key and its default is listed in fleet-tui's README.
+
+[fleet]
+# name = "myproject"          # tmux session name (default: the repository folder's name)
+# base = "main"               # branch agents start from and merge into (default: current branch)
+# worktree_root = "../myproject-fleet"   # where agent worktrees go (default: ../<repo>-fleet)
+# socket = "fleet-tui"        # fleet-tui's own tmux server: `tmux -L fleet-tui attach`
+# panes_per_window = 4
+# idle_after = 15             # seconds without output before an agent counts as idle
+# bell = true                 # ring the terminal bell when an agent needs attention
+
+[[agent]]
+name = "api"                  # letters, digits, - and _: becomes branch fleet/api
+task = """
+Add pagination to the /items endpoint. Keep the public response shape unchanged.
+"""
+scope = ["src/api/**", "tests/api/**"]   # gitignore-style: the files this agent should change
+preset = "claude"             # claude | codex | gemini | aider | shell
+# verify = "pytest -q tests/api"         # must pass before a merge
+# max_restarts = 2
+
+[[agent]]
+name = "docs"
+task_file = "tasks/docs.md"   # or keep the task in a file
+scope = ["docs/**", "README.md"]
+preset = "shell"
+# command = 'my-agent --prompt-file {prompt_file}'   # your own command template
+depends_on = ["api"]          # starts once fleet/api is merged into base
+'''
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing fleet file.")
+@click.option("-C", "directory", type=click.Path(path_type=Path, file_okay=False))
+def init(force: bool, directory: Path | None) -> None:
+    """Write a commented example fleet.toml at the repository root."""
+    from fleet_tui.adapters import git
+
+    git.require_git()
+    root = git.repo_root((directory or Path.cwd()).resolve())
+    target = root / FLEET_FILE
+    if target.exists() and not force:
+        raise FleetError(
+            f"{target} already exists", "edit it, or pass --force to replace it with the example"
+        )
+    target.write_text(EXAMPLE, encoding="utf-8")
+    out.print(f"wrote {target}")
+    out.print("next: edit it, then `fleet-tui plan` and `fleet-tui up`")
+
+
+def print_plan(plan: Plan) -> None:
+    table = Table(title="fleet plan", title_justify="left")
+    for column in ("agent", "branch", "worktree", "scope", "depends on", "preset"):
+        table.add_column(column)
+    for row in plan.rows:
+        table.add_row(
+            row.agent,
+            row.branch,
+            str(row.worktree),
+            escape("\n".join(row.scope)),
+            ", ".join(row.depends_on) or "-",
+            row.preset,
+        )
+    out.print(table)
+    if plan.overlaps:
+        out.print("[bold yellow]predicted overlaps[/] (files matched by more than one scope):")
+        for entry in plan.overlaps:
+            marker = " [red](no dependency between them)[/]" if entry in plan.unrelated_overlaps else ""
+            out.print(f"  {escape(entry.path)}: {', '.join(entry.agents)}{marker}")
+    else:
+        out.print("no predicted overlaps")
+    out.print("launch order: " + " -> ".join(plan.order))
+    for warning in plan.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+
+
+@cli.command()
+@fleet_options
+@click.option("--strict", is_flag=True, help="Exit 1 when agents that do not depend on each other overlap.")
+@click.pass_context
+def plan(ctx: click.Context, directory: Path | None, fleet_file: Path | None, strict: bool) -> None:
+    """Show the coordination plan: agents, scopes, predicted overlaps, launch order."""
+    fleet = _ctx_paths(ctx, directory, fleet_file)
+    fleet.check_programs()
+    result = fleet.plan()
+    print_plan(result)
+    if strict and result.unrelated_overlaps:
+        err.print("[red]--strict:[/] scopes overlap between agents that do not depend on each other")
+        ctx.exit(1)
+
+
+@cli.command()
+@fleet_options
+@click.option("--no-ui", is_flag=True, help="Bring the fleet up and return, without the dashboard.")
+@click.pass_context
+def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_ui: bool) -> None:
+    """Create worktrees, branches and the tmux session; start the agents. Safe to run again."""
+    fleet = _ctx_paths(ctx, directory, fleet_file)
+    report = fleet.up()
+    if report.changes:
+        for change in report.changes:
+            out.print(f"  {change}")
+    else:
+        out.print(f"fleet {fleet.name!r} is already up: nothing to do")
+    if no_ui:
+        out.print(
+            f"watch it: fleet-tui   |   raw panes: tmux -L {fleet.tmux.socket} attach -t {fleet.session}"
+        )
+        return
+    open_dashboard(fleet)
+
+
+@cli.command()
+@fleet_options
+@click.pass_context
+def down(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
+    """Stop the fleet's tmux session. Worktrees, branches and state are kept."""
+    fleet = _ctx_paths(ctx, directory, fleet_file)
+    if fleet.down():
+        out.print(f"stopped session {fleet.session!r}; worktrees, branches and .fleet/ are kept")
+    else:
+        out.print(f"session {fleet.session!r} is not running: nothing to do")
+
+
+def print_status(snapshot: FleetSnapshot) -> None:
+    alive = "up" if snapshot.session_alive else "[red]down[/]"
+    out.print(f"fleet [bold]{snapshot.fleet}[/]  base {snapshot.base}  session {alive}")
+    table = Table(show_edge=False)
+    for column in ("agent", "status", "reason", "files", "+/-", "ahead", "drift", "overlap"):
+        table.add_column(column)
+    for agent in snapshot.agents:
+        style = STATUS_STYLE.get(agent.status, "")
+        status = agent.status.value + (f" ({agent.exit_code})" if agent.exit_code else "")
+        reason = agent.status_reason + (f": {agent.status_evidence}" if agent.status_evidence else "")
+        overlap = ", ".join(sorted({n for names in agent.overlap.values() for n in names}))
+        table.add_row(
+            agent.name,
+            f"[{style}]{status}[/]" if style else status,
+            escape(reason[:60]),
+            str(len(agent.files)),
+            f"+{agent.added}/-{agent.removed}",
+            str(agent.commits_ahead),
+            f"[red]{len(agent.drift)}[/]" if agent.drift else "0",
+            overlap or "-",
+        )
+    out.print(table)
+    for agent in snapshot.agents:
+        if agent.drift:
+            out.print(f"[red]drift[/] {agent.name}: {escape(', '.join(agent.drift))}")
+    for entry in snapshot.overlaps:
+        out.print(f"[yellow]overlap[/] {escape(entry.path)}: {', '.join(entry.agents)}")
+
+
+@cli.command()
+@fleet_options
+@click.option("--json", "as_json", is_flag=True, help="Print the fleet snapshot as JSON.")
+@click.option("--sample", default=1.0, show_default=True, help="Seconds to watch output move.")
+@click.pass_context
+def status(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    as_json: bool,
+    sample: float,
+) -> None:
+    """Show every agent's status with its evidence, diff stat, drift and overlap."""
+    fleet = _ctx_paths(ctx, directory, fleet_file)
+    from fleet_tui.adapters.tmux import require_tmux
+
+    require_tmux()
+    snapshot = take_snapshot(fleet, sample=sample)
+    if as_json:
+        click.echo(snapshot_json(snapshot))
+    else:
+        print_status(snapshot)
+
+
+def snapshot_json(snapshot: FleetSnapshot) -> str:
+    """The snapshot for scripts: everything but raw screens (tails stay)."""
+    data = snapshot.model_dump(mode="json", by_alias=True)
+    for agent in data["agents"]:
+        agent.pop("screen", None)
+    import json
+
+    return json.dumps(data, indent=2)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

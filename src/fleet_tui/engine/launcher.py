@@ -1,0 +1,83 @@
+"""Launcher scripts: how an agent process starts without its task ever touching a shell line.
+
+The task reaches the agent through a file whose *path* is placed in the command template; the
+launcher sets PATH and the preset's environment itself and records the exit code with the run
+number, because tmux loses `pane_dead_status` after respawns.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from fleet_tui.engine.state import Layout, write_atomic
+from fleet_tui.presets import render_template
+from fleet_tui.spec import Agent
+
+
+def agent_path() -> str:
+    """PATH for agents: the person's PATH, with fleet-tui's own bin folder first."""
+    here = str(Path(sys.executable).parent)
+    parts = [here, *[p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != here]]
+    return os.pathsep.join(parts)
+
+
+def render_command(agent: Agent, layout: Layout, *, restart: bool) -> str:
+    template = agent.preset.command
+    if restart and agent.preset.restart_command:
+        template = agent.preset.restart_command
+    values = {
+        "prompt_file": shlex.quote(str(layout.prompt_file(agent.name))),
+        "handoff_file": shlex.quote(str(layout.handoff_file(agent.name))),
+        "worktree": shlex.quote(str(layout.worktree(agent.name))),
+    }
+    return render_template(template, values)
+
+
+def write_launcher(agent: Agent, layout: Layout, run: int, *, restart: bool = False) -> Path:
+    """Write the prompt file and the launcher for one run; returns the launcher's path."""
+    write_atomic(layout.prompt_file(agent.name), agent.task)
+    env = {
+        "PATH": agent_path(),
+        **agent.preset.env,
+        **agent.env,
+        "FLEET_AGENT": agent.name,
+        "FLEET_RUN": str(run),
+        "FLEET_PROMPT_FILE": str(layout.prompt_file(agent.name)),
+        "FLEET_HANDOFF_FILE": str(layout.handoff_file(agent.name)),
+    }
+    exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items())
+    exit_file = layout.exit_file(agent.name)
+    script = f"""#!/bin/sh
+# Written by fleet-tui for agent {agent.name}, run {run}. Rewritten at every start.
+{exports}
+cd {shlex.quote(str(layout.worktree(agent.name)))} || exit 97
+# Survive the interrupt meant for the agent, so its exit code is still recorded.
+trap : INT TERM HUP
+# A subshell, so a template that ends in `exec` still returns here to record its exit code.
+(
+{render_command(agent, layout, restart=restart)}
+)
+code=$?
+printf '%s %s\\n' {run} "$code" > {shlex.quote(str(exit_file))}.tmp
+mv -f {shlex.quote(str(exit_file))}.tmp {shlex.quote(str(exit_file))}
+exit "$code"
+"""
+    path = layout.launcher(agent.name)
+    write_atomic(path, script, mode=0o755)
+    return path
+
+
+def write_queued(agent: Agent, layout: Layout, waiting_for: list[str], base: str) -> Path:
+    """A placeholder pane for an agent whose dependencies are not merged yet."""
+    names = ", ".join(waiting_for)
+    message = f"[fleet-tui] {agent.name} is queued: waiting for {names} to be merged into {base}."
+    script = f"""#!/bin/sh
+printf '%s\\n' {shlex.quote(message)}
+exec tail -f /dev/null
+"""
+    path = layout.queued_script(agent.name)
+    write_atomic(path, script, mode=0o755)
+    return path

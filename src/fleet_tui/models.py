@@ -1,0 +1,134 @@
+"""Readings and the fleet snapshot: immutable data the UI and `status --json` render."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SNAPSHOT_SCHEMA = 1
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    STARTING = "starting"
+    WORKING = "working"
+    WAITING = "waiting"
+    IDLE = "idle"
+    EXITED = "exited"
+    CRASHED = "crashed"
+    KILLED = "killed"
+    MERGED = "merged"
+    MISSING = "missing"  # the fleet is down or the pane is gone
+
+
+class Reading(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FileChange(Reading):
+    """One file changed against the merge-base with base (committed + uncommitted + untracked)."""
+
+    path: str
+    added: int | None  # None for binary files
+    removed: int | None
+    old_path: str | None = None  # set for renames
+    untracked: bool = False
+    in_scope: bool = True
+
+    @property
+    def binary(self) -> bool:
+        return self.added is None
+
+
+class WorktreeReading(Reading):
+    """What git says about one agent's worktree."""
+
+    files: tuple[FileChange, ...] = ()
+    commits_ahead: int = 0
+    head: str = ""
+    merge_base: str = ""
+    error: str | None = None
+
+
+class PaneReading(Reading):
+    """What tmux says about one pane, in one batched call."""
+
+    pane_id: str
+    agent: str
+    pid: int | None
+    dead: bool
+    dead_status: int | None
+    width: int
+    height: int
+    screen: str  # visible screen with colour escapes
+
+
+class StatusVerdict(Reading):
+    status: Status
+    reason: str  # which evidence set it, in words
+    rule: str = ""  # the pattern that matched, when a pattern set it
+    evidence: str = ""  # the matched text, when a pattern set it
+
+
+class OverlapEntry(Reading):
+    path: str
+    agents: tuple[str, ...]
+
+
+class AgentSnapshot(Reading):
+    name: str
+    task: str
+    branch: str
+    worktree: str
+    preset: str
+    status: Status
+    status_reason: str
+    status_rule: str = ""
+    status_evidence: str = ""
+    status_since: float
+    exit_code: int | None = None
+    started_at: float | None = None
+    restarts: int = 0
+    max_restarts: int = 2
+    needs_human: bool = False
+    depends_on: tuple[str, ...] = ()
+    waiting_for: tuple[str, ...] = ()
+    pane_id: str | None = None
+    tail: tuple[str, ...] = ()
+    screen: str = ""
+    files: tuple[FileChange, ...] = ()
+    added: int = 0
+    removed: int = 0
+    commits_ahead: int = 0
+    drift: tuple[str, ...] = ()
+    overlap: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    git_error: str | None = None
+
+    @property
+    def last_line(self) -> str:
+        return self.tail[-1] if self.tail else ""
+
+
+class FleetSnapshot(Reading):
+    """One immutable picture of the whole fleet at a moment."""
+
+    schema_version: int = Field(SNAPSHOT_SCHEMA, serialization_alias="schema")
+    fleet: str
+    base: str
+    repo: str
+    session: str
+    socket: str
+    session_alive: bool
+    taken_at: float
+    agents: tuple[AgentSnapshot, ...]
+    overlaps: tuple[OverlapEntry, ...] = ()
+
+    def agent(self, name: str) -> AgentSnapshot | None:
+        return next((a for a in self.agents if a.name == name), None)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for a in self.agents if a.status == status)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2)

@@ -1,0 +1,371 @@
+"""The fleet file: `fleet.toml` read into validated, frozen models.
+
+Everything here is pure: reading the file and checking it against itself. Checks that need the
+repository (does the base branch exist?) live in the engine.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pathspec
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from fleet_tui.errors import SpecError
+from fleet_tui.presets import BUILTIN_PRESETS, Preset, merge_preset
+
+FLEET_FILE = "fleet.toml"
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
+SLUG_HELP = (
+    "use 1-48 letters, digits, '-' or '_', starting with a letter or digit "
+    "(it becomes a branch fleet/<name>, a folder and a pane title)"
+)
+
+
+def _slug(value: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValueError(f"{value!r} is not a valid name: {SLUG_HELP}")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+
+
+def compile_scope(patterns: list[str]) -> pathspec.PathSpec:
+    """Compile gitignore-style scope patterns (raises ValueError on a bad pattern)."""
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+class FleetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Slug | None = None
+    base: str | None = None
+    worktree_root: str | None = None
+    socket: Slug = "fleet-tui"
+    panes_per_window: int = Field(4, ge=1, le=16)
+    idle_after: float = Field(15.0, gt=0, le=86400, allow_inf_nan=False)
+    bell: bool = True
+    notify: bool = True
+
+
+class AgentSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Slug
+    task: str | None = None
+    task_file: str | None = None
+    scope: list[str]
+    preset: str | None = None
+    command: str | None = None
+    restart_command: str | None = None
+    verify: str | None = None
+    depends_on: list[Slug] = Field(default_factory=list)
+    max_restarts: int = Field(2, ge=0, le=1000)
+    restart_on: list[Literal["crashed", "exited", "idle"]] = Field(default_factory=list)
+    idle_after: float | None = Field(None, gt=0, le=86400, allow_inf_nan=False)
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("scope")
+    @classmethod
+    def _scope_compiles(cls, patterns: list[str]) -> list[str]:
+        meaningful = [p for p in patterns if p.strip() and not p.strip().startswith("#")]
+        if not meaningful:
+            raise ValueError("the scope is empty: give at least one gitignore-style pattern")
+        for pattern in meaningful:
+            try:
+                compile_scope([pattern])
+            except Exception as exc:  # pathspec raises several types for a bad pattern
+                raise ValueError(f"bad scope pattern {pattern!r}: {exc}") from None
+        return patterns
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+                raise ValueError(f"{key!r} is not an environment variable name")
+        return env
+
+    @field_validator("task", "command", "restart_command", "verify")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+        return value
+
+
+class FleetFile(BaseModel):
+    """The file as written: settings, agents and preset overrides."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fleet: FleetSettings = Field(default_factory=lambda: FleetSettings())  # type: ignore[call-arg]
+    agent: list[AgentSpec] = Field(min_length=1)
+    preset: dict[Slug, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Agent(BaseModel):
+    """One agent with everything resolved: its task text and its effective preset."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    task: str
+    scope: tuple[str, ...]
+    preset: Preset
+    preset_name: str
+    verify: str | None
+    depends_on: tuple[str, ...]
+    max_restarts: int
+    restart_on: tuple[str, ...]
+    idle_after: float
+    env: dict[str, str]
+
+    @property
+    def branch(self) -> str:
+        return f"fleet/{self.name}"
+
+    def scope_spec(self) -> pathspec.PathSpec:
+        return compile_scope(list(self.scope))
+
+    def in_scope(self, path: str) -> bool:
+        return bool(self.scope_spec().match_file(path))
+
+
+class FleetSpec(BaseModel):
+    """A validated fleet file: settings plus resolved agents, in file order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    settings: FleetSettings
+    agents: tuple[Agent, ...]
+
+    def agent(self, name: str) -> Agent:
+        for agent in self.agents:
+            if agent.name == name:
+                return agent
+        from fleet_tui.errors import UnknownAgent
+
+        raise UnknownAgent(name, [a.name for a in self.agents])
+
+    @property
+    def names(self) -> list[str]:
+        return [a.name for a in self.agents]
+
+    def launch_order(self) -> list[str]:
+        return launch_order({a.name: list(a.depends_on) for a in self.agents})
+
+
+def launch_order(deps: dict[str, list[str]]) -> list[str]:
+    """Dependencies first, otherwise file order (a stable topological sort)."""
+    order: list[str] = []
+    done: set[str] = set()
+    remaining = list(deps)
+    while remaining:
+        progressed = False
+        for name in list(remaining):
+            if all(d in done for d in deps[name]):
+                order.append(name)
+                done.add(name)
+                remaining.remove(name)
+                progressed = True
+        if not progressed:  # a cycle: validation rejects these, keep order total anyway
+            order.extend(remaining)
+            break
+    return order
+
+
+def _where(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            if i == 1 and loc[0] == "agent":
+                name = _agent_name(raw, item)
+                if name:
+                    parts.append(f" ({name})")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+def _agent_name(raw: dict[str, Any], index: int) -> str | None:
+    agents = raw.get("agent")
+    if isinstance(agents, list) and 0 <= index < len(agents) and isinstance(agents[index], dict):
+        name = agents[index].get("name")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def parse_fleet(text: str, file: str, base_dir: Path) -> FleetSpec:
+    """Parse fleet-file text into a FleetSpec, or raise one SpecError."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(file, "", f"not valid TOML: {exc}") from None
+    try:
+        parsed = FleetFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SpecError(file, _where(tuple(first["loc"]), raw), _describe(dict(first))) from None
+    return _resolve(parsed, file, base_dir)
+
+
+def load_fleet(path: Path) -> FleetSpec:
+    """Read and validate a fleet file."""
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(
+            file, "", "no such file", "run `fleet-tui init` to write an example fleet.toml"
+        ) from None
+    except OSError as exc:
+        raise SpecError(file, "", f"cannot read it: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(file, "", f"not UTF-8 text (byte {exc.start})") from None
+    spec = parse_fleet(text, file, path.parent)
+    return spec.model_copy(update={"path": path})
+
+
+def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
+    presets = _presets(parsed, file)
+    names = [a.name for a in parsed.agent]
+    seen: set[str] = set()
+    agents: list[Agent] = []
+    for i, spec in enumerate(parsed.agent):
+        where = f"agent[{i}] ({spec.name})"
+        if spec.name in seen:
+            raise SpecError(file, f"{where}.name", f"duplicate agent name {spec.name!r}")
+        seen.add(spec.name)
+        task = _task_text(spec, file, where, base_dir)
+        for dep in spec.depends_on:
+            if dep not in names:
+                raise SpecError(file, f"{where}.depends_on", f"{dep!r} names no agent (agents: {names})")
+            if dep == spec.name:
+                raise SpecError(file, f"{where}.depends_on", "an agent cannot depend on itself")
+        preset_name = spec.preset or "shell"
+        if preset_name not in presets:
+            raise SpecError(
+                file,
+                f"{where}.preset",
+                f"unknown preset {preset_name!r}",
+                f"known presets: {', '.join(sorted(presets))}; or define [preset.{preset_name}]",
+            )
+        preset = presets[preset_name]
+        overrides = {
+            k: v
+            for k, v in (("command", spec.command), ("restart_command", spec.restart_command))
+            if v is not None
+        }
+        if overrides:
+            preset = preset.model_copy(update=overrides)
+        if not preset.command:
+            raise SpecError(file, where, "no command: set `preset` or `command`")
+        agents.append(
+            Agent(
+                name=spec.name,
+                task=task,
+                scope=tuple(spec.scope),
+                preset=preset,
+                preset_name=preset_name,
+                verify=spec.verify,
+                depends_on=tuple(spec.depends_on),
+                max_restarts=spec.max_restarts,
+                restart_on=tuple(spec.restart_on),
+                idle_after=spec.idle_after or parsed.fleet.idle_after,
+                env=dict(spec.env),
+            )
+        )
+    cycle = find_cycle({a.name: list(a.depends_on) for a in agents})
+    if cycle:
+        first = names.index(cycle[0])
+        raise SpecError(
+            file,
+            f"agent[{first}] ({cycle[0]}).depends_on",
+            "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
+        )
+    return FleetSpec(path=base_dir / FLEET_FILE, settings=parsed.fleet, agents=tuple(agents))
+
+
+def _task_text(spec: AgentSpec, file: str, where: str, base_dir: Path) -> str:
+    if (spec.task is None) == (spec.task_file is None):
+        raise SpecError(file, where, "give exactly one of `task` (text) or `task_file` (a path)")
+    if spec.task is not None:
+        if not spec.task.strip():
+            raise SpecError(file, f"{where}.task", "the task is empty")
+        return spec.task
+    assert spec.task_file is not None
+    path = (base_dir / spec.task_file).resolve()
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SpecError(file, f"{where}.task_file", f"cannot read {path}: {reason}") from None
+
+
+def _presets(parsed: FleetFile, file: str) -> dict[str, Preset]:
+    presets = dict(BUILTIN_PRESETS)
+    for name, override in parsed.preset.items():
+        try:
+            presets[name] = merge_preset(presets.get(name), override)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise SpecError(
+                file, f"preset.{name}" + (f".{loc}" if loc else ""), _describe(dict(first))
+            ) from None
+        except ValueError as exc:
+            raise SpecError(file, f"preset.{name}", str(exc)) from None
+    return presets
+
+
+def find_cycle(deps: dict[str, list[str]]) -> list[str] | None:
+    """Return one dependency cycle as a list of names, or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in deps.get(node, []):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :]
+            if dep in deps and state.get(dep) is None:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in deps:
+        if state.get(node) is None:
+            found = visit(node)
+            if found:
+                return found
+    return None
