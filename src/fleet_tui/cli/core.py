@@ -1,103 +1,20 @@
-"""The `fleet-tui` command line."""
+"""The core commands: init, plan, up, down, status."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+import json
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from fleet_tui.engine.fleet import Fleet, Plan
+from fleet_tui.cli.common import STATUS_STYLE, cli, err, fleet_from, fleet_options, open_dashboard, out
+from fleet_tui.engine.fleet import Plan
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.errors import FleetError
-from fleet_tui.models import FleetSnapshot, Status
+from fleet_tui.models import FleetSnapshot
 from fleet_tui.spec import FLEET_FILE
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-STATUS_STYLE = {
-    Status.QUEUED: "dim",
-    Status.STARTING: "cyan",
-    Status.WORKING: "green",
-    Status.WAITING: "bold yellow",
-    Status.IDLE: "blue",
-    Status.EXITED: "white",
-    Status.CRASHED: "bold red",
-    Status.KILLED: "magenta",
-    Status.MERGED: "bold green",
-    Status.MISSING: "red",
-}
-
-
-class FleetGroup(click.Group):
-    """Turns every FleetError into one message and its exit code, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except FleetError as exc:
-            err.print(f"[bold red]fleet-tui:[/] {exc.message}", markup=True)
-            if exc.hint:
-                err.print(f"  {exc.hint}", markup=False)
-            ctx.exit(exc.exit_code)
-
-
-def fleet_options(func: F) -> F:
-    func = click.option(
-        "-f",
-        "--file",
-        "fleet_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help=f"The fleet file (default: {FLEET_FILE} at the repository root).",
-    )(func)
-    func = click.option(
-        "-C",
-        "directory",
-        type=click.Path(path_type=Path, file_okay=False),
-        help="Run as if started in this folder.",
-    )(func)
-    return func
-
-
-def open_fleet(directory: Path | None, fleet_file: Path | None) -> Fleet:
-    return Fleet.open(directory, fleet_file)
-
-
-@click.group(cls=FleetGroup, invoke_without_command=True)
-@fleet_options
-@click.version_option(package_name="fleet-tui")
-@click.pass_context
-def cli(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
-    """Run several AI coding agents on one repository, each in its own worktree and tmux pane.
-
-    Without a command: open the dashboard of the fleet in this repository.
-    """
-    ctx.ensure_object(dict)
-    ctx.obj["directory"] = directory
-    ctx.obj["fleet_file"] = fleet_file
-    if ctx.invoked_subcommand is None:
-        fleet = open_fleet(directory, fleet_file)
-        open_dashboard(fleet)
-
-
-def _ctx_paths(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> Fleet:
-    parent = ctx.obj or {}
-    return open_fleet(directory or parent.get("directory"), fleet_file or parent.get("fleet_file"))
-
-
-def open_dashboard(fleet: Fleet) -> None:
-    from fleet_tui.ui.app import run_dashboard
-
-    run_dashboard(fleet)
-
 
 EXAMPLE = '''# fleet.toml: the agents fleet-tui runs on this repository.
 # Reference: every key and its default is listed in fleet-tui's README.
@@ -182,7 +99,7 @@ def print_plan(plan: Plan) -> None:
 @click.pass_context
 def plan(ctx: click.Context, directory: Path | None, fleet_file: Path | None, strict: bool) -> None:
     """Show the coordination plan: agents, scopes, predicted overlaps, launch order."""
-    fleet = _ctx_paths(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file)
     fleet.check_programs()
     result = fleet.plan()
     print_plan(result)
@@ -197,7 +114,7 @@ def plan(ctx: click.Context, directory: Path | None, fleet_file: Path | None, st
 @click.pass_context
 def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_ui: bool) -> None:
     """Create worktrees, branches and the tmux session; start the agents. Safe to run again."""
-    fleet = _ctx_paths(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file)
     report = fleet.up()
     if report.changes:
         for change in report.changes:
@@ -217,7 +134,7 @@ def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_u
 @click.pass_context
 def down(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
     """Stop the fleet's tmux session. Worktrees, branches and state are kept."""
-    fleet = _ctx_paths(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file)
     if fleet.down():
         out.print(f"stopped session {fleet.session!r}; worktrees, branches and .fleet/ are kept")
     else:
@@ -266,7 +183,7 @@ def status(
     sample: float,
 ) -> None:
     """Show every agent's status with its evidence, diff stat, drift and overlap."""
-    fleet = _ctx_paths(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file)
     from fleet_tui.adapters.tmux import require_tmux
 
     require_tmux()
@@ -282,17 +199,4 @@ def snapshot_json(snapshot: FleetSnapshot) -> str:
     data = snapshot.model_dump(mode="json", by_alias=True)
     for agent in data["agents"]:
         agent.pop("screen", None)
-    import json
-
     return json.dumps(data, indent=2)
-
-
-def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,129 @@
+"""The one module that signals operating-system processes: ending an agent's whole process tree.
+
+tmux makes each pane's first process a session leader, so every process an agent starts shares that
+session id unless it calls setsid() itself; children that double-fork to escape the tree are still
+found by session id. Linux reads /proc; elsewhere `ps` gives parent ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    sid: int
+
+
+def _proc_table() -> list[Proc]:
+    procs: list[Proc] = []
+    proc = Path("/proc")
+    if proc.is_dir():
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # Fields after the command name, which may itself hold spaces and parentheses.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            state, ppid, _pgrp, sid = fields[0], fields[1], fields[2], fields[3]
+            if state != "Z":
+                procs.append(Proc(int(entry.name), int(ppid), int(sid)))
+        return procs
+    out = subprocess.run(
+        ["ps", "-A", "-o", "pid=,ppid=,sess=,stat="], capture_output=True, text=True, check=False
+    ).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and not parts[3].startswith("Z"):
+            procs.append(Proc(int(parts[0]), int(parts[1]), int(parts[2])))
+    return procs
+
+
+def tree(leader: int) -> set[int]:
+    """Every live process descended from `leader` or in its session, the leader included."""
+    procs = _proc_table()
+    children: dict[int, list[int]] = {}
+    for p in procs:
+        children.setdefault(p.ppid, []).append(p.pid)
+    todo = [leader, *(p.pid for p in procs if p.sid == leader)]
+    seen: set[int] = set()
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            todo.extend(children.get(pid, []))
+    return seen & {p.pid for p in procs}
+
+
+def _signal(pids: set[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def _wait_gone(pids: set[int], deadline: float) -> set[int]:
+    while True:
+        left = alive(pids)
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].startswith("Z")
+
+
+@dataclass(frozen=True)
+class StopResult:
+    terminated: tuple[int, ...]  # ended by SIGTERM
+    killed: tuple[int, ...]  # needed SIGKILL
+
+
+def stop_tree(leader: int, grace: float = 3.0, *, spare_leader: bool = True) -> StopResult:
+    """End the processes under a pane's leader: SIGTERM, then SIGKILL after `grace` seconds.
+
+    With `spare_leader` the leader (fleet-tui's launcher) is left to record the exit code and end
+    by itself; it is killed only if it still lives after the others are gone.
+    """
+    targets = tree(leader) - ({leader} if spare_leader else set())
+    if not targets:
+        return StopResult((), ())
+    _signal(targets, signal.SIGTERM)
+    stubborn = _wait_gone(targets, time.monotonic() + grace)
+    _signal(stubborn, signal.SIGKILL)
+    _wait_gone(stubborn, time.monotonic() + 2.0)
+    if spare_leader and _exists(leader):
+        time.sleep(0.2)
+        left = tree(leader) - {leader}
+        if left:
+            _signal(left, signal.SIGKILL)
+    return StopResult(tuple(sorted(targets - stubborn)), tuple(sorted(stubborn)))
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if _exists(pid)}

@@ -1,0 +1,129 @@
+"""Shared fixtures: a hermetic environment, real git repositories, real tmux on its own socket."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleet_tui.engine.fleet import Fleet
+
+REPO_FILES = {
+    "README.md": "# sample\n",
+    "src/app.py": "def main():\n    return 1\n",
+    "src/util.py": "def helper(x):\n    return x + 1\n",
+    "src/pkg/deep.py": "VALUE = 3\n",
+    "docs/guide.md": "# Guide\n\nSome words.\n",
+    "tests/test_app.py": "from src.app import main\n\n\ndef test_main():\n    assert main() == 1\n",
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hermetic_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No developer config leaks in: git identity, HOME and SHELL are the test's own."""
+    home = tmp_path_factory.mktemp("home")
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Fleet Test\n\temail = fleet-test@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+        encoding="utf-8",
+    )
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "HOME": str(home),
+            "GIT_CONFIG_GLOBAL": str(gitconfig),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "SHELL": "/bin/sh",
+            "LC_ALL": "C.UTF-8",
+        }
+    )
+    for var in ("TMUX", "TMUX_PANE", "GIT_DIR", "GIT_WORK_TREE"):
+        os.environ.pop(var, None)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A real git repository on `main` with a few committed files."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write_files(root, dict(REPO_FILES))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def fake_agent_command(script: Path, *, restart: bool = False) -> str:
+    command = f"fleet-fake-agent --script {shlex.quote(str(script))} --prompt-file {{prompt_file}}"
+    return command + " --handoff-file {handoff_file}" if restart else command
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+MakeFleet = Callable[..., Fleet]
+
+
+@pytest.fixture
+def make_fleet(repo: Path, tmp_path: Path, server: Any) -> MakeFleet:
+    """Write a fleet file of fake agents (outside the repo) and open it on a test tmux socket.
+
+    Each agent is a dict of fleet.toml keys plus `script`: the fake agent's script text.
+    Agents without `task` get one; without `scope`, `src/**`.
+    """
+
+    def make(agents: list[dict[str, Any]], **settings: Any) -> Fleet:
+        scripts = tmp_path / "scripts"
+        scripts.mkdir(exist_ok=True)
+        lines = ["[fleet]", f"socket = {toml_value(server.socket_name)}"]
+        lines += [f"{k} = {toml_value(v)}" for k, v in settings.items()]
+        for spec in agents:
+            spec = dict(spec)
+            script = spec.pop("script", "idle")
+            path = scripts / f"{spec['name']}.txt"
+            path.write_text(script, encoding="utf-8")
+            spec.setdefault("task", f"task of {spec['name']}")
+            spec.setdefault("scope", ["src/**"])
+            spec.setdefault("command", fake_agent_command(path))
+            spec.setdefault("restart_command", fake_agent_command(path, restart=True))
+            lines.append("\n[[agent]]")
+            lines += [f"{k} = {toml_value(v)}" for k, v in spec.items()]
+        fleet_file = tmp_path / "fleet.toml"
+        fleet_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return Fleet.open(repo, fleet_file)
+
+    return make
