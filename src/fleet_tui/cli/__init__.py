@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-from fleet_tui.cli import core  # noqa: F401  (each import registers its commands)
 from fleet_tui.cli.common import cli
+
+# Each module registers its commands on the group when imported. A new area: add its module here.
+AREAS = [
+    "core",
+    "presets",
+]
+for _area in AREAS:
+    importlib.import_module(f"fleet_tui.cli.{_area}")
 
 __all__ = ["cli", "main"]
 
