@@ -51,9 +51,7 @@ def _hermetic_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:
@@ -103,13 +101,14 @@ def make_fleet(repo: Path, tmp_path: Path, server: Any) -> MakeFleet:
     """Write a fleet file of fake agents (outside the repo) and open it on a test tmux socket.
 
     Each agent is a dict of fleet.toml keys plus `script`: the fake agent's script text.
-    Agents without `task` get one; without `scope`, `src/**`.
+    Agents without `task` get one; without `scope`, `src/**`. `preamble` is TOML placed before
+    everything else (e.g. `[preset.x]` tables).
     """
 
-    def make(agents: list[dict[str, Any]], **settings: Any) -> Fleet:
+    def make(agents: list[dict[str, Any]], preamble: str = "", **settings: Any) -> Fleet:
         scripts = tmp_path / "scripts"
         scripts.mkdir(exist_ok=True)
-        lines = ["[fleet]", f"socket = {toml_value(server.socket_name)}"]
+        lines = [preamble, "[fleet]", f"socket = {toml_value(server.socket_name)}"]
         lines += [f"{k} = {toml_value(v)}" for k, v in settings.items()]
         for spec in agents:
             spec = dict(spec)

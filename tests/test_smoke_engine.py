@@ -20,9 +20,7 @@ def test_up_reads_drift_and_question(make_fleet) -> None:
     )
     fleet.up()
     monitor = Monitor(fleet)
-    snap = wait_snapshot(
-        monitor, lambda s: s.agents[0].status == Status.WAITING, what="alpha waiting"
-    )
+    snap = wait_snapshot(monitor, lambda s: s.agents[0].status == Status.WAITING, what="alpha waiting")
     alpha = snap.agents[0]
     assert alpha.drift == ("docs/guide.md",)
     assert {f.path for f in alpha.files} == {"src/new.py", "docs/guide.md"}

@@ -10,7 +10,7 @@ Tests and the demo fleet run it in real tmux panes. A script is one step per lin
     wait-file PATH        wait until a file exists (a cue from a test)
     work SECONDS TEXT     print progress lines with a spinner for a while
     show-prompt           print the task it was given      show-handoff   print the handoff
-    orphan                start a background child that ignores SIGTERM
+    orphan                start a background child that ignores SIGTERM and SIGHUP
     exit CODE             exit with that code              crash          raise an exception
     idle                  show an input prompt and wait (also what happens at the end of a script)
     == restart ==         steps after this line run instead when started with --handoff-file
@@ -109,9 +109,12 @@ def run_step(line: str, prompt: Path | None, handoff: Path | None, speed: float)
         child = subprocess.Popen(
             [sys.executable, "-c", _ORPHAN],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
+        assert child.stdout is not None
+        child.stdout.readline()  # it has installed its SIGTERM handler
+        child.stdout.close()
         _print(f"  started background helper {child.pid}")
     elif verb == "exit":
         _print(f"done, exiting with {args[0] if args else 0}")
@@ -124,8 +127,16 @@ def run_step(line: str, prompt: Path | None, handoff: Path | None, speed: float)
         raise SystemExit(f"fake agent: unknown step {line!r}")
 
 
-# A background helper that ignores SIGTERM, like the stray processes some agent CLIs leave.
-_ORPHAN = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: time.sleep(1)"
+# A background helper that ignores SIGTERM and SIGHUP, like the stray (nohup'd) processes some
+# agent CLIs leave behind.
+_ORPHAN = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+    "print('ready', flush=True)\n"
+    "sys.stdout.close()\n"
+    "while True: time.sleep(1)"
+)
 
 
 def idle() -> None:

@@ -1,0 +1,105 @@
+"""Presets as data: overrides, custom presets, the launcher's PATH and environment, missing programs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import wait_for
+
+from fleet_tui.errors import EnvironmentProblem, SpecError
+from fleet_tui.presets import BUILTIN_PRESETS, merge_preset, render_template
+from fleet_tui.spec import parse_fleet
+
+AGENT = '[[agent]]\nname = "a"\ntask = "t"\nscope = ["src/**"]\n'
+
+
+def test_builtin_presets_cover_the_agents_people_run() -> None:
+    assert {"claude", "codex", "gemini", "aider", "shell"} <= set(BUILTIN_PRESETS)
+    for name, preset in BUILTIN_PRESETS.items():
+        assert preset.command, name
+        assert preset.patterns.waiting, f"{name} has no waiting patterns"
+
+
+def test_override_merges_env_and_patterns_and_keeps_the_rest() -> None:
+    claude = BUILTIN_PRESETS["claude"]
+    merged = merge_preset(claude, {"env": {"EXTRA": "1"}, "patterns": {"idle": ["^READY$"]}})
+    assert merged.env == {**claude.env, "EXTRA": "1"}
+    assert merged.patterns.idle == ("^READY$",)
+    assert merged.patterns.waiting == claude.patterns.waiting
+    assert merged.command == claude.command
+
+
+def test_fleet_file_defines_its_own_preset() -> None:
+    text = (
+        '[preset.mytool]\nprogram = "sh"\ncommand = "mytool --task {prompt_file}"\n'
+        '[preset.mytool.patterns]\nwaiting = ["Proceed\\\\?"]\n' + AGENT + 'preset = "mytool"\n'
+    )
+    spec = parse_fleet(text, "fleet.toml", Path("."))
+    agent = spec.agents[0]
+    assert agent.preset_name == "mytool"
+    assert agent.preset.patterns.waiting == ("Proceed\\?",)
+
+
+@pytest.mark.parametrize(
+    ("preset", "where", "expected"),
+    [
+        ('[preset.x]\ncommand = "run {task}"\n', "preset.x", "unknown placeholder {task}"),
+        ('[preset.x]\ncommand = "run"\nbogus = 1\n', "preset.x.bogus", "unknown key"),
+        (
+            '[preset.x]\ncommand = "run"\n[preset.x.patterns]\nidle = ["(unclosed"]\n',
+            "preset.x.patterns",
+            "bad regular expression",
+        ),
+    ],
+)
+def test_bad_presets_get_one_clear_error(preset: str, where: str, expected: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_fleet(preset + AGENT + 'preset = "x"\n', "fleet.toml", Path("."))
+    assert info.value.where.startswith(where)
+    assert expected in info.value.problem
+
+
+def test_shell_variables_are_not_placeholders() -> None:
+    assert render_template('echo "${HOME:-x}" {worktree}', {"worktree": "'/w'"}) == "echo \"${HOME:-x}\" '/w'"
+
+
+def test_missing_program_is_named_at_plan_and_up(make_fleet, monkeypatch) -> None:
+    fleet = make_fleet(
+        [{"name": "ghost", "preset": "ghost", "command": "ghost-agent {prompt_file}"}],
+        preamble='[preset.ghost]\nprogram = "fleet-no-such-program"\ncommand = "x"\n',
+    )
+    path = fleet.spec.path
+    with pytest.raises(EnvironmentProblem) as info:
+        fleet.up()
+    message = str(info.value)
+    assert "fleet-no-such-program" in message and "'ghost'" in message
+    assert not fleet.tmux.session_exists(fleet.session), "nothing half-done"
+    assert not fleet.layout.worktree("ghost").exists(), "nothing half-done"
+    result = subprocess.run(
+        ["fleet-tui", "-f", str(path), "plan"],
+        cwd=fleet.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(Path(os.sys.executable).parent) + os.pathsep + os.environ["PATH"]},
+    )
+    assert result.returncode == 2
+    assert "fleet-no-such-program" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_launcher_sets_path_and_preset_env_itself(make_fleet, monkeypatch, tmp_path) -> None:
+    # A tmux server started with a bare PATH (no venv) and none of the preset's variables.
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    out = tmp_path / "seen.txt"
+    command = f'printf "%s|%s\\n" "$FLEET_TEST_VAR" "$(command -v fleet-fake-agent)" > {out}; sleep 60'
+    fleet = make_fleet(
+        [{"name": "envy", "preset": "withenv", "command": command}],
+        preamble='[preset.withenv]\ncommand = "x"\n[preset.withenv.env]\nFLEET_TEST_VAR = "from-preset"\n',
+    )
+    fleet.up()
+    seen = wait_for(lambda: out.exists() and out.read_text().strip(), what="agent output")
+    var, found = seen.split("|")
+    assert var == "from-preset"
+    assert found.endswith("/fleet-fake-agent"), "fleet-tui's own bin folder is on the agent's PATH"
