@@ -81,12 +81,12 @@ def explain_status(
     if preset_name not in presets:
         raise FleetError(f"unknown preset {preset_name!r}", f"known presets: {', '.join(sorted(presets))}")
     preset = presets[preset_name]
-    text = screen.read()
-    if screen.name == "<stdin>" and sys.stdin.isatty():
+    if getattr(screen, "name", "") == "<stdin>" and sys.stdin.isatty():
         raise FleetError(
             "no screen given",
             "pass a file, or pipe one in: tmux capture-pane -p -e | fleet-tui explain-status -p claude",
         )
+    text = screen.read()
     now = time.time()
     idle_after = 15.0
     verdict = classify(
