@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is reported by require_git()
@@ -219,7 +222,252 @@ def diff_text(path: Path, base: str, file: str, *, untracked: bool = False) -> s
     return run(path, "diff", "--merge-base", base, "--", file)
 
 
+def file_states(path: Path, base: str) -> dict[str, tuple[str, ...]]:
+    """Where each changed file's change lives: "committed" (on the branch since the merge-base),
+    "uncommitted" (differs from HEAD, staged or not), "untracked"; a file can be both of the first two.
+    Read only, like `read_worktree`."""
+    committed = run(path, "diff", "--name-only", "-z", "--no-renames", "--merge-base", base, "HEAD", strip=False)
+    uncommitted = run(path, "diff", "--name-only", "-z", "--no-renames", "HEAD", strip=False)
+    states: dict[str, list[str]] = {}
+    for state, out in (("committed", committed), ("uncommitted", uncommitted)):
+        for rel in out.split("\0"):
+            if rel:
+                states.setdefault(rel, []).append(state)
+    for rel in untracked_files(path):
+        states.setdefault(rel, []).append("untracked")
+    return {rel: tuple(found) for rel, found in states.items()}
+
+
 def commits_since(path: Path, base: str) -> list[tuple[str, str]]:
     """(short hash, subject) of the commits on HEAD not in base, newest first."""
     out = run(path, "log", "--format=%h%x00%s", f"{base}..HEAD")
     return [tuple(line.split("\0", 1)) for line in out.splitlines() if "\0" in line]  # type: ignore[misc]
+
+
+# -- steering: snapshots of work, merge-tree, merge, restore (engine/steering.py) ----------------
+# Everything here leaves an agent's index, branch and files alone unless its name says otherwise
+# (`commit_all`, `restore_files`, `merge_no_ff`): snapshots are built in a temporary index.
+
+SNAPSHOT_REFS = "refs/fleet/snapshots"
+
+
+@dataclass(frozen=True)
+class WorkSnapshot:
+    """One saved state of an agent's uncommitted work: a commit on top of the HEAD it was taken on."""
+
+    ref: str
+    name: str  # the last part of the ref: a sortable timestamp
+    commit: str
+    parent: str
+    taken_at: float
+    subject: str
+    files: tuple[tuple[str, str], ...] = ()  # (A|M|D|T, path) against `parent`
+
+
+@dataclass(frozen=True)
+class MergeCheck:
+    """What `git merge-tree --write-tree` says about merging `theirs` into `ours`."""
+
+    clean: bool
+    tree: str
+    conflicts: tuple[str, ...]
+
+
+def _split_z(out: str) -> list[str]:
+    return [p for p in out.split("\0") if p]
+
+
+def _with_temp_index(
+    worktree: Path, fill: str | None
+) -> tuple[tempfile.TemporaryDirectory[str], dict[str, str]]:
+    """A temporary index (optionally filled with the tree `fill`) and the env that points at it."""
+    holder = tempfile.TemporaryDirectory(prefix="fleet-index-")
+    env = {"GIT_INDEX_FILE": str(Path(holder.name) / "index")}
+    if fill:
+        run(worktree, "read-tree", fill, env=env)
+    return holder, env
+
+
+def work_tree(worktree: Path) -> str:
+    """The tree of the worktree as it is now (tracked changes, deletions, untracked files, binary
+    too; ignored files are not work), built in a temporary index: the agent's own index is untouched.
+    """
+    holder, env = _with_temp_index(worktree, "HEAD")
+    with holder:
+        run(worktree, "add", "-A", "--", ".", env=env)
+        # Files the agent staged on purpose although .gitignore matches them are work as well.
+        staged = _split_z(
+            run(worktree, "diff", "--cached", "--name-only", "--diff-filter=A", "-z", "HEAD", strip=False)
+        )
+        present = [p for p in staged if (worktree / p).exists() or (worktree / p).is_symlink()]
+        if present:
+            run(worktree, "add", "-f", "--", *present, env=env)
+        return run(worktree, "write-tree", env=env)
+
+
+def work_commit(worktree: Path, message: str) -> tuple[str, str] | None:
+    """A dangling commit of the worktree's uncommitted work on top of HEAD: (commit, HEAD).
+    None when there is nothing uncommitted. No ref is written."""
+    head = rev_parse(worktree, "HEAD")
+    tree = work_tree(worktree)
+    if tree == run(worktree, "rev-parse", f"{head}^{{tree}}"):
+        return None
+    return run(worktree, "commit-tree", tree, "-p", head, "-m", message), head
+
+
+def save_snapshot(
+    worktree: Path, agent: str, message: str, *, when: float | None = None
+) -> WorkSnapshot | None:
+    """Save the worktree's uncommitted work under refs/fleet/snapshots/<agent>/<timestamp>.
+
+    None when there is nothing uncommitted, or when the newest snapshot already holds exactly this.
+    """
+    made = work_commit(worktree, message)
+    if made is None:
+        return None
+    commit, head = made
+    newest = next(iter(list_snapshots(worktree, agent, with_files=False)), None)
+    tree_of = lambda ref: run(worktree, "rev-parse", f"{ref}^{{tree}}")  # noqa: E731
+    if newest and newest.parent == head and tree_of(newest.commit) == tree_of(commit):
+        return None
+    stamp = time.time() if when is None else when
+    base_name = time.strftime("%Y%m%d-%H%M%S", time.gmtime(stamp)) + f"-{int(stamp * 1e6) % 1_000_000:06d}"
+    for attempt in range(100):
+        name = base_name if attempt == 0 else f"{base_name}-{attempt}"
+        ref = f"{SNAPSHOT_REFS}/{agent}/{name}"
+        # The empty old value makes update-ref refuse to overwrite an existing snapshot.
+        if ok(worktree, "update-ref", "-m", message, ref, commit, ""):
+            return snapshot_info(worktree, ref)
+    raise ExternalCommandFailed(f"could not write a snapshot ref for {agent}")
+
+
+def snapshot_files(cwd: Path, commit: str) -> tuple[tuple[str, str], ...]:
+    """(status, path) of what a snapshot changed against the HEAD it was taken on."""
+    out = run(
+        cwd, "diff-tree", "-r", "--no-renames", "--name-status", "-z", f"{commit}^", commit, strip=False
+    )
+    tokens = _split_z(out)
+    return tuple((tokens[i][0], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2))
+
+
+def snapshot_info(cwd: Path, ref: str, *, with_files: bool = True) -> WorkSnapshot:
+    fmt = "%(objectname)%00%(creatordate:unix)%00%(subject)"
+    line = run(cwd, "for-each-ref", f"--format={fmt}", ref)
+    commit, when, subject = line.split("\0", 2)
+    parent = rev_parse(cwd, f"{commit}^")
+    files = snapshot_files(cwd, commit) if with_files else ()
+    return WorkSnapshot(ref, ref.rsplit("/", 1)[-1], commit, parent, float(when), subject, files)
+
+
+def list_snapshots(cwd: Path, agent: str, *, with_files: bool = True) -> list[WorkSnapshot]:
+    """An agent's snapshots, newest first."""
+    out = run(cwd, "for-each-ref", "--format=%(refname)", f"{SNAPSHOT_REFS}/{agent}/")
+    refs = sorted(out.splitlines(), key=lambda r: r.rsplit("/", 1)[-1], reverse=True)
+    return [snapshot_info(cwd, r, with_files=with_files) for r in refs if r]
+
+
+def find_snapshot(cwd: Path, agent: str, name: str) -> WorkSnapshot | None:
+    """A snapshot by its name, its full ref, or a unique prefix of either its name or commit."""
+    snapshots = list_snapshots(cwd, agent, with_files=False)
+    exact = [s for s in snapshots if name in (s.name, s.ref, s.commit)]
+    found = exact or [s for s in snapshots if s.name.startswith(name) or s.commit.startswith(name)]
+    return snapshot_info(cwd, found[0].ref) if len(found) == 1 else None
+
+
+def changed_between(cwd: Path, old: str, new: str, paths: tuple[str, ...] = ()) -> set[str]:
+    """Paths whose content or mode differs between two trees (or commits)."""
+    out = run(
+        cwd, "diff-tree", "-r", "--no-renames", "--name-only", "-z", old, new, "--", *paths, strip=False
+    )
+    return set(_split_z(out))
+
+
+def restore_conflicts(worktree: Path, snapshot: WorkSnapshot) -> list[str]:
+    """Files a restore would overwrite although they hold uncommitted changes that differ from the
+    snapshot's version (newer work than the snapshot)."""
+    involved = tuple(p for _, p in snapshot.files)
+    if not involved:
+        return []
+    current = work_tree(worktree)
+    uncommitted = changed_between(worktree, "HEAD", current, involved)
+    differs = changed_between(worktree, current, snapshot.commit, involved)
+    return sorted(uncommitted & differs)
+
+
+def restore_files(worktree: Path, snapshot: WorkSnapshot) -> list[str]:
+    """Bring a snapshot's files back into the worktree (its index untouched); returns what changed."""
+    involved = tuple(p for _, p in snapshot.files)
+    if not involved:
+        return []
+    wanted = changed_between(worktree, work_tree(worktree), snapshot.commit, involved)
+    deleted = sorted(p for s, p in snapshot.files if s == "D" and p in wanted)
+    written = sorted(p for s, p in snapshot.files if s != "D" and p in wanted)
+    for rel in deleted:
+        target = worktree / rel
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+    if written:
+        holder, env = _with_temp_index(worktree, snapshot.commit)
+        with holder:
+            # A file where the snapshot wants a folder, or the reverse, must go first.
+            for rel in written:
+                target = worktree / rel
+                if target.is_dir() and not target.is_symlink():
+                    raise ExternalCommandFailed(f"{target} is a folder; the snapshot has a file there")
+            run(worktree, "checkout-index", "-f", "--", *written, env=env)
+    return sorted(deleted + written)
+
+
+def uncommitted_files(worktree: Path) -> list[str]:
+    """Modified, deleted, staged and untracked files (ignored ones excepted), read only."""
+    out = run(
+        worktree, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", strip=False
+    )
+    return sorted({entry[3:] for entry in _split_z(out) if len(entry) > 3})
+
+
+def merge_check(root: Path, ours: str, theirs: str) -> MergeCheck:
+    """Would merging `theirs` into `ours` conflict? Writes objects only, never a ref or a file."""
+    out = run(
+        root, "merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs,
+        strip=False, ok_codes=(0, 1),
+    )  # fmt: skip
+    tokens = _split_z(out)
+    if not tokens:
+        raise ExternalCommandFailed(f"git merge-tree gave no result for {ours} and {theirs}")
+    return MergeCheck(clean=len(tokens) == 1, tree=tokens[0], conflicts=tuple(dict.fromkeys(tokens[1:])))
+
+
+def commit_tree(root: Path, tree: str, parents: tuple[str, ...], message: str) -> str:
+    """A commit object (no ref points at it): used to simulate successive merges."""
+    args: list[str] = []
+    for parent in parents:
+        args += ["-p", parent]
+    return run(root, "commit-tree", tree, *args, "-m", message)
+
+
+def commit_all(worktree: Path, message: str) -> str:
+    """Commit everything uncommitted in the worktree to its branch (this does use its index)."""
+    run(worktree, "add", "-A")
+    run(worktree, "commit", "-q", "--no-verify", "-m", message)
+    return rev_parse(worktree, "HEAD")
+
+
+def merge_no_ff(root: Path, branch: str, message: str) -> tuple[bool, str]:
+    """`git merge --no-ff` in the main checkout; on failure abort and put HEAD back as it was.
+
+    Returns (merged, git's output when it failed).
+    """
+    before = rev_parse(root, "HEAD")
+    try:
+        run(root, "merge", "--no-ff", "--no-edit", "-m", message, branch)
+        return True, ""
+    except ExternalCommandFailed as exc:
+        ok(root, "merge", "--abort")
+        if rev_parse(root, "HEAD") != before:
+            run(root, "reset", "--merge", before)
+        return False, exc.message
+
+
+def remove_worktree(root: Path, path: Path) -> None:
+    run(root, "worktree", "remove", str(path))
