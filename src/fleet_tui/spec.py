@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from fleet_tui.errors import SpecError
-from fleet_tui.presets import BUILTIN_PRESETS, Preset, merge_preset
+from fleet_tui.presets import BUILTIN_PRESETS, Preset, StatusPatterns, check_template, merge_preset
 
 FLEET_FILE = "fleet.toml"
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
@@ -209,10 +209,25 @@ def _agent_name(raw: dict[str, Any], index: int) -> str | None:
     return None
 
 
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed in the table that holds `loc` (for "unknown key" messages)."""
+    path = [p for p in loc[:-1] if not isinstance(p, int)]
+    models: dict[tuple[str, ...], type[BaseModel]] = {
+        (): FleetFile,
+        ("fleet",): FleetSettings,
+        ("agent",): AgentSpec,
+    }
+    model = models.get(tuple(path))
+    if model is None and path[:1] == ["preset"]:
+        model = Preset if len(path) == 2 else StatusPatterns if path[2:] == ["patterns"] else None
+    return list(model.model_fields) if model else []
+
+
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key"
+        known = _known_keys(tuple(error["loc"]))
+        return "unknown key" + (f" (expected one of: {', '.join(known)})" if known else "")
     if kind == "missing":
         return "required key is missing"
     message = str(error["msg"])
@@ -283,6 +298,11 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
             if v is not None
         }
         if overrides:
+            for key, template in overrides.items():
+                try:
+                    check_template(template)
+                except ValueError as exc:
+                    raise SpecError(file, f"{where}.{key}", str(exc)) from None
             preset = preset.model_copy(update=overrides)
         if not preset.command:
             raise SpecError(file, where, "no command: set `preset` or `command`")
@@ -320,10 +340,12 @@ def _task_text(spec: AgentSpec, file: str, where: str, base_dir: Path) -> str:
             raise SpecError(file, f"{where}.task", "the task is empty")
         return spec.task
     assert spec.task_file is not None
+    if "\x00" in spec.task_file or not spec.task_file.strip():
+        raise SpecError(file, f"{where}.task_file", "expected a file path (relative to the fleet file)")
     path = (base_dir / spec.task_file).resolve()
     try:
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise SpecError(file, f"{where}.task_file", f"cannot read {path}: {reason}") from None
 
@@ -337,7 +359,9 @@ def _presets(parsed: FleetFile, file: str) -> dict[str, Preset]:
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])
             raise SpecError(
-                file, f"preset.{name}" + (f".{loc}" if loc else ""), _describe(dict(first))
+                file,
+                f"preset.{name}" + (f".{loc}" if loc else ""),
+                _describe({**first, "loc": ("preset", name, *first["loc"])}),
             ) from None
         except ValueError as exc:
             raise SpecError(file, f"preset.{name}", str(exc)) from None
