@@ -180,7 +180,9 @@ class Tmux:
         """All panes of the session with their screens, in one tmux call when `known` is right."""
         commands: list[tuple[str, ...]] = [("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT)]
         for pane_id in known:
-            commands.append(("display-message", "-p", f"{self._sep}{pane_id}"))
+            # The id comes from the format, not the text: display-message runs strftime over its
+            # text first, which mangles a literal "%3" or "%5" (pane ids start with %).
+            commands.append(("display-message", "-p", "-t", pane_id, self._sep + "#{pane_id}"))
             commands.append(("capture-pane", "-p", "-e", "-t", pane_id))
         try:
             out = self._cmd(*self._chain(commands))
