@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import wait_for, wait_snapshot
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.adapters import processes
@@ -14,7 +15,6 @@ from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.state import load_state, read_events
 from fleet_tui.errors import ActionRefused
 from fleet_tui.models import Status
-from helpers import wait_for, wait_snapshot
 
 
 def pane_of(fleet, name):

@@ -1,0 +1,182 @@
+"""Merge with preflight and the merge queue, on real git (and real tmux for the fleet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import git
+from helpers import wait_for, wait_snapshot
+
+from fleet_tui.adapters import git as gitad
+from fleet_tui.engine import steering
+from fleet_tui.engine.monitor import Monitor
+from fleet_tui.engine.state import load_state, read_events
+from fleet_tui.models import Status
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not {".git", ".fleet"} & set(p.relative_to(root).parts)
+    }
+
+
+def base_state(repo: Path) -> tuple[str, str, dict[str, bytes]]:
+    """Base's commit id, `git status` of the main checkout and every byte of its files."""
+    return git(repo, "rev-parse", "main"), git(repo, "status", "--porcelain"), files_of(repo)
+
+
+def committed(fleet, *names: str) -> None:
+    for name in names:
+        path = fleet.layout.worktree(name)
+        wait_for(lambda p=path: gitad.commits_since(p, fleet.base), what=f"{name} committed")
+
+
+def all_idle(fleet, *names: str) -> None:
+    wait_snapshot(
+        Monitor(fleet),
+        lambda s: all(s.agent(n).status == Status.IDLE for n in names),
+        what="agents idle",
+    )
+
+
+def test_merge_with_a_conflict_leaves_base_unchanged(make_fleet, repo: Path) -> None:
+    fleet = make_fleet([{"name": "alpha", "script": 'write src/util.py "theirs\\n"\ncommit "util"\n'}])
+    fleet.up()
+    committed(fleet, "alpha")
+    (repo / "src/util.py").write_text("ours\n", encoding="utf-8")
+    git(repo, "commit", "-qam", "base changes util")
+    before = base_state(repo)
+
+    with pytest.raises(steering.MergeRefused, match=r"conflicts with main in src/util\.py") as info:
+        steering.merge(fleet, "alpha")
+
+    assert info.value.preflight is not None and info.value.preflight.conflicts == ("src/util.py",)
+    assert base_state(repo) == before
+    assert load_state(fleet.layout).agent("alpha").phase == "running"
+    assert read_events(fleet.layout)[-1]["event"] == "merge-refused"
+
+
+def test_merge_with_failing_verify_leaves_base_unchanged(make_fleet, repo: Path) -> None:
+    fleet = make_fleet(
+        [
+            {
+                "name": "alpha",
+                "verify": "echo checking the build; exit 3",
+                "script": 'write src/new.py "x = 1\\n"\ncommit "new"\n',
+            }
+        ]
+    )
+    fleet.up()
+    committed(fleet, "alpha")
+    before = base_state(repo)
+
+    with pytest.raises(steering.MergeRefused, match=r"failed \(exit 3\)") as info:
+        steering.merge(fleet, "alpha")
+
+    pre = info.value.preflight
+    assert pre is not None and pre.verify_code == 3 and "checking the build" in pre.verify_output
+    assert base_state(repo) == before
+
+
+def test_merge_refuses_when_base_checkout_is_dirty(make_fleet, repo: Path) -> None:
+    fleet = make_fleet([{"name": "alpha", "script": 'write src/new.py "x = 1\\n"\ncommit "new"\n'}])
+    fleet.up()
+    committed(fleet, "alpha")
+    (repo / "README.md").write_text("# my own edit, not committed\n", encoding="utf-8")
+    before = base_state(repo)
+
+    with pytest.raises(steering.MergeRefused, match=r"uncommitted changes \(README.md\)"):
+        steering.merge(fleet, "alpha")
+    assert base_state(repo) == before
+
+    git(repo, "checkout", "-q", "-b", "elsewhere")
+    with pytest.raises(steering.MergeRefused, match="is on elsewhere, not on main"):
+        steering.merge(fleet, "alpha")
+
+
+def test_merge_refuses_uncommitted_work_without_a_message(make_fleet, repo: Path) -> None:
+    fleet = make_fleet([{"name": "alpha", "script": 'write src/new.py "x = 1\\n"\n'}])
+    fleet.up()
+    wait_for(lambda: (fleet.layout.worktree("alpha") / "src/new.py").exists())
+    before = base_state(repo)
+    with pytest.raises(steering.MergeRefused, match="1 file uncommitted"):
+        steering.merge(fleet, "alpha")
+    assert base_state(repo) == before
+    assert gitad.uncommitted_files(fleet.layout.worktree("alpha")) == ["src/new.py"]
+
+
+def test_merge_commits_work_starts_dependants_and_removes_worktree(make_fleet, repo: Path) -> None:
+    fleet = make_fleet(
+        [
+            {
+                "name": "alpha",
+                "task": "Add the new module\nmore words",
+                "script": 'write src/new.py "x = 1\\n"\n',
+            },
+            {"name": "beta", "depends_on": ["alpha"], "script": "say beta started\nidle\n"},
+        ]
+    )
+    fleet.up()
+    worktree = fleet.layout.worktree("alpha")
+    wait_for(lambda: (worktree / "src/new.py").exists())
+    assert load_state(fleet.layout).agent("beta").phase == "queued"
+
+    result = steering.merge(fleet, "alpha", commit_message="alpha: new module", remove_worktree=True)
+
+    assert result.committed is not None
+    assert git(repo, "log", "-1", "--format=%s", "main").strip() == "Merge fleet/alpha: Add the new module"
+    assert git(repo, "rev-list", "--count", "--merges", "main").strip() == "1"  # --no-ff
+    assert (repo / "src/new.py").read_text(encoding="utf-8") == "x = 1\n"
+    assert load_state(fleet.layout).agent("alpha").phase == "merged"
+    assert load_state(fleet.layout).agent("beta").phase == "running"
+    assert any("beta" in s for s in result.started)
+    assert not worktree.exists() and gitad.branch_exists(repo, "fleet/alpha")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_merge_queue_orders_simulates_and_stops_at_a_conflict_in_the_middle(make_fleet, repo: Path) -> None:
+    fleet = make_fleet(
+        [
+            {"name": "c", "script": 'write docs/guide.md "from c\\n"\nwrite src/c.py "c\\n"\ncommit "c"\n'},
+            {"name": "d", "script": 'write docs/guide.md "from d\\n"\nwrite src/d.py "d\\n"\ncommit "d"\n'},
+            {"name": "a", "script": 'write src/a.py "a\\n"\ncommit "a"\n'},
+            {"name": "b", "script": 'write src/pkg/deep.py "VALUE = 4\\n"\ncommit "b"\n'},
+            {"name": "idle", "script": "idle\n"},
+        ]
+    )
+    fleet.up()
+    committed(fleet, "a", "b", "c", "d")
+    all_idle(fleet, "a", "b", "c", "d")
+    (repo / "src/pkg/deep.py").write_text("VALUE = 5\n", encoding="utf-8")
+    git(repo, "commit", "-qam", "base moves deep.py")
+
+    plan = steering.plan_queue(fleet)
+
+    # Overlap-free agents first (a, b in file order), then c and d, which both touch docs/guide.md.
+    assert [i.agent for i in plan.items] == ["a", "b", "c", "d"]
+    verdicts = {i.agent: (i.clean, i.conflicts, i.blocked) for i in plan.items}
+    assert verdicts["a"] == (True, (), False)
+    assert verdicts["b"] == (False, ("src/pkg/deep.py",), False)
+    assert verdicts["c"] == (True, (), True)
+    # d alone merges cleanly into base; after c it does not: the plan checks base as it will be.
+    assert verdicts["d"] == (False, ("docs/guide.md",), True)
+    assert gitad.merge_check(repo, "main", "fleet/d").clean
+    assert ("idle", "nothing to merge") in plan.skipped
+    assert "CONFLICT in src/pkg/deep.py" in "\n".join(steering.describe_queue(plan))
+    assert not git(repo, "for-each-ref", "refs/heads").count("simulation")
+
+    tips = {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bcd"}
+    result = steering.run_queue(fleet, plan)
+
+    assert [m.agent for m in result.merged] == ["a"]
+    assert result.failed is not None and result.failed[0] == "b"
+    assert result.not_run == ["c", "d"]
+    assert (repo / "src/a.py").exists() and not (repo / "src/c.py").exists()
+    assert git(repo, "log", "-1", "--format=%s", "main").startswith("Merge fleet/a")
+    assert git(repo, "status", "--porcelain") == ""
+    assert {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bcd"} == tips
+    state = load_state(fleet.layout)
+    assert [state.agent(n).phase for n in "abcd"] == ["merged", "running", "running", "running"]
