@@ -1,0 +1,142 @@
+"""Layer boundaries, checked by reading every module's imports with `ast` (nothing is imported)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "fleet_tui"
+
+# Modules that must stay free of any UI: the engine, the adapters and the domain core.
+NO_UI = ("engine/", "adapters/", "models.py", "spec.py", "presets.py", "status.py", "scope.py", "handoff.py")
+UI_MODULES = ("textual", "fleet_tui.ui")
+# Library -> the one module allowed to import it.
+OWNERS = {"libtmux": "adapters/tmux.py", "git": "adapters/git.py"}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(source: str, module: str, is_package: bool = False) -> set[str]:
+    """Every module an import statement in `source` names, relative imports resolved.
+
+    `from a import b` yields both `a` and `a.b` (b may be a module). Imports inside functions and
+    `if TYPE_CHECKING:` blocks count too: a lazy import still crosses the boundary.
+    """
+    found: set[str] = set()
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package[: len(package) - (node.level - 1)]
+                base = ".".join([*anchor, node.module] if node.module else anchor)
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                found.add(node.args[0].value)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value)
+    return found
+
+
+def names(found: set[str], top: str) -> set[str]:
+    return {name for name in found if name == top or name.startswith(top + ".")}
+
+
+def sources() -> dict[str, tuple[str, set[str]]]:
+    """rel path -> (module name, imported names) for every module of the package."""
+    result = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        module = module_name(path)
+        result[rel] = (module, imports_of(path.read_text(encoding="utf-8"), module, path.stem == "__init__"))
+    return result
+
+
+SOURCES = sources()
+
+
+def test_the_scan_sees_the_package() -> None:
+    assert "engine/monitor.py" in SOURCES and "adapters/tmux.py" in SOURCES
+    # The scanner sees real imports, so an empty result below means something.
+    assert names(SOURCES["adapters/tmux.py"][1], "libtmux")
+    assert names(SOURCES["adapters/git.py"][1], "git")
+    assert "fleet_tui.adapters.git" in SOURCES["engine/fleet.py"][1]
+
+
+@pytest.mark.parametrize("rel", [r for r in SOURCES if r.startswith(NO_UI)])
+def test_core_engine_and_adapters_never_import_the_ui(rel: str) -> None:
+    _module, found = SOURCES[rel]
+    crossing = {name for top in UI_MODULES for name in names(found, top)}
+    assert not crossing, f"{rel} imports {sorted(crossing)}: the engine, adapters and core stay UI-free"
+
+
+@pytest.mark.parametrize("library", list(OWNERS))
+def test_only_the_owning_adapter_imports_its_library(library: str) -> None:
+    importers = sorted(rel for rel, (_m, found) in SOURCES.items() if names(found, library))
+    assert importers == [OWNERS[library]], f"{library} is imported by {importers}"
+
+
+def test_domain_core_does_no_io_to_tmux_or_git() -> None:
+    for rel in ("models.py", "spec.py", "presets.py", "status.py", "scope.py", "handoff.py"):
+        if rel not in SOURCES:
+            continue
+        found = SOURCES[rel][1]
+        adapters = names(found, "fleet_tui.adapters") | names(found, "fleet_tui.engine")
+        assert not adapters, f"{rel} reaches into {sorted(adapters)}"
+        assert not names(found, "subprocess"), f"{rel} runs programs"
+
+
+# -- the checker itself catches violations -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import textual",
+        "import textual.app as t",
+        "from textual.widgets import DataTable",
+        "from fleet_tui.ui.app import run_dashboard",
+        "from fleet_tui import ui",
+        "from ..ui import app",
+        "from ..ui.widgets import X",
+        "def f():\n    import textual\n",
+        "if TYPE_CHECKING:\n    from textual.app import App\n",
+        "x = __import__('textual')",
+        "import importlib\nm = importlib.import_module('textual')",
+    ],
+)
+def test_checker_catches_a_ui_import_added_to_the_monitor(line: str) -> None:
+    path = PACKAGE / "engine" / "monitor.py"
+    source = path.read_text(encoding="utf-8") + "\n" + line + "\n"
+    found = imports_of(source, "fleet_tui.engine.monitor")
+    assert {n for top in UI_MODULES for n in names(found, top)}
+
+
+def test_checker_catches_libtmux_and_git_outside_their_adapters() -> None:
+    assert names(imports_of("import libtmux.server\n", "fleet_tui.engine.fleet"), "libtmux")
+    assert names(imports_of("from git import Repo\n", "fleet_tui.engine.monitor"), "git")
+    # ...but not the project's own git adapter, nor names that merely start with "git".
+    assert not names(imports_of("from fleet_tui.adapters import git\n", "fleet_tui.engine.fleet"), "git")
+    assert not names(imports_of("import gitdb_like\n", "fleet_tui.engine.fleet"), "git")
+    # A relative import resolves inside the package: `from . import git` in adapters/ is the adapter.
+    assert imports_of("from . import git\n", "fleet_tui.adapters.x") >= {"fleet_tui.adapters.git"}
