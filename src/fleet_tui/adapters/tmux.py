@@ -257,7 +257,9 @@ class Tmux:
             argv += [
                 "select-window", "-t", pane_id, ";",
                 "select-pane", "-t", pane_id, ";",
-                "resize-pane", "-Z", "-t", pane_id, ";",
+                # zoom, but never toggle an already zoomed pane back (resize-pane -Z alone would)
+                "if-shell", "-F", "-t", pane_id, "#{window_zoomed_flag}", "",
+                f"resize-pane -Z -t {pane_id}", ";",
             ]  # fmt: skip
         return [*argv, "attach-session", "-t", f"={session}"]
 

@@ -1,0 +1,317 @@
+"""The live dashboard: a Textual app over the fleet's snapshots.
+
+Threads: one worker runs the monitor loop (`source.run`) and posts every FleetSnapshot as a message
+(a queued older one is dropped for the newest); diffs, file states, sends and attach preparation run
+in their own thread workers and post typed messages. The UI thread only renders.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Static
+
+from fleet_tui.engine.fleet import Fleet
+from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
+from fleet_tui.ui.commands import FleetCommands
+from fleet_tui.ui.format import summary_text
+from fleet_tui.ui.messages import AttachReady, ReadingFailed, SnapshotArrived, TextSent
+from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen
+from fleet_tui.ui.source import FleetSource, LiveSource
+from fleet_tui.ui.steering import SteeringActions
+from fleet_tui.ui.widgets import AgentDetail, AgentTable, PanePreview
+
+Clock = Callable[[], float]
+LIVE = frozenset({Status.STARTING, Status.WORKING, Status.WAITING, Status.IDLE})
+REPEAT_ERROR_AFTER = 30.0  # the same failure is notified again only after this many seconds
+
+
+def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str | None:
+    """Why an agent needs the person now: it started waiting, crashed, or drifted since `before`
+    (None: the first reading, where a present condition counts)."""
+    if after.status == Status.WAITING and (before is None or before.status != Status.WAITING):
+        return "is waiting for an answer"
+    if after.status == Status.CRASHED and (before is None or before.status != Status.CRASHED):
+        return f"crashed (exit {after.exit_code})" if after.exit_code is not None else "crashed"
+    new_drift = set(after.drift) - set(before.drift if before else ())
+    if new_drift:
+        return "drifted: " + ", ".join(sorted(new_drift))
+    return None
+
+
+class FleetApp(SteeringActions, App[None]):
+    """fleet-tui's dashboard. Build it on a `FleetSource`: `LiveSource(fleet)` for a real fleet,
+    `StaticSource(...)` for snapshots made in memory (tests, screenshots)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "fleet-tui"
+    COMMANDS = App.COMMANDS | {FleetCommands}
+    AGENT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"diff", "attach", "send"})
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "diff", "Diff", id="diff", tooltip="Changed files of the agent and their diffs"),
+        Binding("a", "attach", "Attach", id="attach", tooltip="Open the agent's tmux pane, zoomed"),
+        Binding("s", "send", "Send", id="send", tooltip="Paste text into the agent's pane and press enter"),
+        Binding("question_mark", "help", "Keys", id="help", key_display="?", tooltip="Every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Close the dashboard; the agents keep running"),
+        # Steering keys (kill, restart, merge, merge queue, event log) come from SteeringActions.
+        *SteeringActions.BINDINGS,
+    ]
+
+    def __init__(self, source: FleetSource, clock: Clock = time.time) -> None:
+        super().__init__()
+        self.source = source
+        self.fleet: Fleet | None = source.fleet
+        self.clock = clock
+        self.snapshot: FleetSnapshot | None = None
+        self.attention: dict[str, str] = {}
+        self.notices: list[str] = []  # every attention notice, in order (tests read it)
+        self._stop = threading.Event()
+        self._errors: dict[str, float] = {}
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("reading the fleet…", id="summary")
+        yield AgentTable(id="agents")
+        with Horizontal(id="bottom"):
+            yield PanePreview(id="pane")
+            yield AgentDetail(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PanePreview).border_title = "pane"
+        self.query_one(AgentDetail).show(None)
+        self.table.focus()
+        self.watch_fleet()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+        self.source.wake()
+
+    @property
+    def table(self) -> AgentTable:
+        return self.query_one(AgentTable)
+
+    # -- the monitor ---------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="monitor", exit_on_error=False, name="monitor")
+    def watch_fleet(self) -> None:
+        """Runs in its own thread for the app's lifetime: the monitor loop posts every snapshot."""
+        self.source.run(
+            lambda snapshot: self.post_message(SnapshotArrived(snapshot)),
+            self._stop,
+            lambda error: self.post_message(ReadingFailed("reading the fleet", error)),
+        )
+
+    def request_refresh(self, names: list[str] | None = None) -> None:
+        """Ask the monitor for fresh git readings now (all agents when None). Never blocks."""
+        self.source.refresh(names)
+
+    def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        before, snapshot = self.snapshot, message.snapshot
+        self.snapshot = snapshot
+        fresh: list[tuple[AgentSnapshot, str]] = []
+        for agent in snapshot.agents:
+            reason = attention_reason(before.agent(agent.name) if before else None, agent)
+            if reason:
+                self.attention[agent.name] = reason
+                if before is not None:
+                    fresh.append((agent, reason))
+        self.query_one("#summary", Static).update(summary_text(snapshot))
+        self.table.sync(snapshot.agents, self.clock(), set(self.attention))
+        self.show_selected()
+        if isinstance(self.screen, DiffScreen):
+            agent = snapshot.agent(self.screen.agent.name)
+            if agent is not None:
+                self.screen.update_agent(agent)
+        self.refresh_bindings()
+        self._call_attention(fresh)
+
+    def _call_attention(self, fresh: list[tuple[AgentSnapshot, str]]) -> None:
+        if not fresh:
+            return
+        for agent, reason in fresh:
+            notice = f"{agent.name} {reason}"
+            self.notices.append(notice)
+            if self.source.notify:
+                severity = "error" if agent.status == Status.CRASHED else "warning"
+                self.notify(notice, title="needs attention", severity=severity, timeout=8)
+        if self.source.bell:
+            self.bell()  # once per snapshot, however many agents turned
+
+    # -- selection -----------------------------------------------------------------------------
+
+    @property
+    def selected_name(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @property
+    def selected_agent(self) -> AgentSnapshot | None:
+        name = self.selected_name
+        if name is None or self.snapshot is None:
+            return None
+        return self.snapshot.agent(name)
+
+    def select_agent(self, name: str) -> None:
+        if isinstance(self.screen, DiffScreen):
+            self.screen.dismiss()
+        self.table.move_cursor(row=self.table.get_row_index(name), animate=False)
+        self.table.focus()
+
+    def show_selected(self) -> None:
+        agent = self.selected_agent
+        pane = self.query_one(PanePreview)
+        if agent is None:
+            pane.show("", "pane")
+        else:
+            where = f"pane {agent.pane_id}" if agent.pane_id else "no pane"
+            pane.show(agent.screen, f"{agent.name} · {where} · a attaches")
+        self.query_one(AgentDetail).show(agent)
+
+    def clear_attention(self, name: str | None) -> None:
+        if name and self.attention.pop(name, None) is not None and self.snapshot is not None:
+            self.table.sync(self.snapshot.agents, self.clock(), set(self.attention))
+
+    @on(DataTable.RowHighlighted, "#agents")
+    def _agent_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.clear_attention(str(event.row_key.value))
+        self.show_selected()
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected, "#agents")
+    def _agent_selected(self) -> None:
+        self.run_action("diff")
+
+    # -- which keys apply ----------------------------------------------------------------------
+
+    def applies(self, action: str) -> bool:
+        """Does this action make sense for the selected agent right now?"""
+        if action not in self.AGENT_ACTIONS:
+            return True
+        agent = self.selected_agent
+        if agent is None:
+            return False
+        if action == "diff":
+            return bool(agent.files) or agent.git_error is not None
+        if action == "attach":
+            return agent.pane_id is not None
+        if action == "send":
+            return agent.pane_id is not None and agent.status in LIVE
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.AGENT_ACTIONS:
+            if action == "diff" and isinstance(self.screen, DiffScreen):
+                return False
+            return True if self.applies(action) else None
+        return super().check_action(action, parameters)
+
+    def merged_bindings(self) -> BindingsMap:
+        """All of the app's bindings, its base classes' and the steering mixin's included."""
+        bindings: list[BindingType] = []
+        for base in reversed(type(self).__mro__):
+            bindings.extend(base.__dict__.get("BINDINGS", []))
+        return BindingsMap(bindings)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_diff(self) -> None:
+        agent = self.selected_agent
+        if agent is None or not self.applies("diff"):
+            return
+        self.clear_attention(agent.name)
+        self.push_screen(DiffScreen(agent))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_send(self) -> None:
+        agent = self.selected_agent
+        if agent is None or not self.applies("send"):
+            return
+        self.clear_attention(agent.name)
+
+        def sent(text: str | None) -> None:
+            if text:
+                self.send_text(agent, text)
+
+        self.push_screen(SendScreen(agent.name), sent)
+
+    def action_attach(self) -> None:
+        agent = self.selected_agent
+        if agent is None or not self.applies("attach"):
+            return
+        self.clear_attention(agent.name)
+        self.prepare_attach(agent)
+
+    # -- workers: tmux runs here, in threads ---------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def send_text(self, agent: AgentSnapshot, text: str) -> None:
+        try:
+            self.source.send(agent, text)
+        except Exception as exc:
+            self.post_message(ReadingFailed(f"sending to {agent.name}", str(exc)))
+            return
+        self.post_message(TextSent(agent.name, text))
+
+    @work(thread=True, exclusive=True, group="attach", exit_on_error=False)
+    def prepare_attach(self, agent: AgentSnapshot) -> None:
+        try:
+            argv, env = self.source.attach_command(agent)
+        except Exception as exc:
+            self.post_message(ReadingFailed(f"attaching to {agent.name}", str(exc)))
+            return
+        self.post_message(AttachReady(agent.name, argv, env))
+
+    # -- results -------------------------------------------------------------------------------
+
+    def on_text_sent(self, message: TextSent) -> None:
+        first = message.text.splitlines()[0] if message.text.strip() else message.text
+        more = " …" if "\n" in message.text.strip() else ""
+        self.notify(f"sent to {message.agent}: {first[:60]}{more}", timeout=4)
+        self.request_refresh([message.agent])
+
+    def on_attach_ready(self, message: AttachReady) -> None:
+        try:
+            code = self.run_client(message.argv, message.env)
+        except SuspendNotSupported:
+            self.notify("this terminal cannot hand over to tmux: use `fleet-tui attach`", severity="error")
+            return
+        except OSError as exc:
+            self.notify(f"could not start tmux: {exc}", severity="error")
+            return
+        if code:
+            self.notify(f"tmux ended with code {code} (is the fleet up?)", severity="warning")
+        self.request_refresh()
+        self.refresh(layout=True)
+
+    def run_client(self, argv: list[str], env: dict[str, str]) -> int:
+        """Hand the terminal to a tmux client until the person detaches. The UI thread waits here on
+        purpose: the app is suspended, there is nothing to draw."""
+        with self.suspend():
+            return subprocess.run(argv, env=env, check=False).returncode
+
+    def on_reading_failed(self, message: ReadingFailed) -> None:
+        text = f"{message.what}: {message.error}"
+        now = time.monotonic()
+        if now - self._errors.get(text, -REPEAT_ERROR_AFTER) < REPEAT_ERROR_AFTER:
+            return
+        self._errors[text] = now
+        self.notify(text, title="fleet-tui", severity="error", timeout=8)
+
+
+def run_dashboard(fleet: Fleet) -> None:
+    """Open the dashboard on a live fleet (blocks until the person quits)."""
+    FleetApp(LiveSource(fleet)).run()

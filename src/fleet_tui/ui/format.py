@@ -1,0 +1,178 @@
+"""How readings look on screen: status colours, durations, table cells, the summary line.
+
+Pure functions over snapshot models (no Textual, no I/O), so they are tested and reused on their own.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot, Status
+
+STATUS_STYLE: dict[Status, str] = {
+    Status.QUEUED: "dim",
+    Status.STARTING: "cyan",
+    Status.WORKING: "green",
+    Status.WAITING: "bold yellow",
+    Status.IDLE: "blue",
+    Status.EXITED: "white",
+    Status.CRASHED: "bold red",
+    Status.KILLED: "magenta",
+    Status.MERGED: "bold green",
+    Status.MISSING: "red",
+}
+ATTENTION_STYLE = "on #5c4400"
+LAST_LINE_WIDTH = 44
+
+# (key, label) of the agent table's columns, in order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("agent", "agent"),
+    ("status", "status"),
+    ("runtime", "runtime"),
+    ("files", "files"),
+    ("lines", "+/-"),
+    ("drift", "drift"),
+    ("overlap", "overlap"),
+    ("ahead", "ahead"),
+    ("restarts", "restarts"),
+    ("last", "last line"),
+)
+
+Cells = tuple[Text, ...]
+
+
+def duration(seconds: float | None) -> str:
+    """A short human duration: 42s, 3m05s, 2h04m, 3d02h."""
+    if seconds is None:
+        return "-"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def status_word(agent: AgentSnapshot) -> str:
+    word = agent.status.value
+    if agent.status in (Status.EXITED, Status.CRASHED) and agent.exit_code is not None:
+        word += f"({agent.exit_code})"
+    return word
+
+
+def status_text(agent: AgentSnapshot, now: float) -> Text:
+    text = Text("● ", style=STATUS_STYLE.get(agent.status, ""))
+    text.append(status_word(agent), style=STATUS_STYLE.get(agent.status, ""))
+    text.append(f" {duration(now - agent.status_since)}", style="dim")
+    return text
+
+
+def overlap_names(agent: AgentSnapshot) -> list[str]:
+    return sorted({n for names in agent.overlap.values() for n in names if n != agent.name})
+
+
+def lines_text(added: int, removed: int) -> Text:
+    text = Text(f"+{added}", style="green" if added else "dim")
+    text.append(" ")
+    text.append(f"-{removed}", style="red" if removed else "dim")
+    return text
+
+
+def truncate(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def row_cells(agent: AgentSnapshot, now: float, attention: bool) -> Cells:
+    """The agent table's cells for one agent, in COLUMNS order."""
+    drift = len(agent.drift)
+    others = overlap_names(agent)
+    name = Text(("! " if attention else "  ") + agent.name, style="bold")
+    restarts = f"{agent.restarts}/{agent.max_restarts}" if agent.restarts else "0"
+    if agent.needs_human:
+        restarts += " needs you"
+    cells = (
+        name,
+        status_text(agent, now),
+        Text(duration(now - agent.started_at) if agent.started_at else "-"),
+        Text(str(len(agent.files)), style="" if agent.files else "dim"),
+        lines_text(agent.added, agent.removed),
+        Text(str(drift), style="bold red" if drift else "dim"),
+        Text(", ".join(others) if others else "-", style="yellow" if others else "dim"),
+        Text(str(agent.commits_ahead), style="" if agent.commits_ahead else "dim"),
+        Text(restarts, style="bold red" if agent.needs_human else ("" if agent.restarts else "dim")),
+        Text(truncate(agent.last_line, LAST_LINE_WIDTH), style="dim"),
+    )
+    if attention:
+        for cell in cells:
+            cell.stylize(ATTENTION_STYLE)
+    return cells
+
+
+def summary_text(snapshot: FleetSnapshot) -> Text:
+    """Fleet name, base, counts by status, drift and overlap."""
+    text = Text()
+    text.append(f" {snapshot.fleet} ", style="bold reverse")
+    text.append(f"  base {snapshot.base}  ")
+    if not snapshot.session_alive:
+        text.append("session down: run `fleet-tui up`  ", style="bold red")
+    for status in (Status.WORKING, Status.WAITING, Status.IDLE, Status.EXITED, Status.CRASHED):
+        count = snapshot.count(status)
+        text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")
+        text.append("  ")
+    drifted = sum(1 for a in snapshot.agents if a.drift)
+    text.append(f"{drifted} drifted", style="bold red" if drifted else "dim")
+    text.append("  ")
+    shared = len(snapshot.overlaps)
+    text.append(f"{shared} file{'s' if shared != 1 else ''} in overlap", style="yellow" if shared else "dim")
+    return text
+
+
+def scope_mark(agent: AgentSnapshot, change: FileChange) -> Text:
+    """in scope / DRIFT, and overlap (with whom)."""
+    text = Text("in scope", style="green") if change.in_scope else Text("DRIFT", style="bold red")
+    others = [n for n in agent.overlap.get(change.path, ()) if n != agent.name]
+    if others:
+        text.append(" overlap: " + ", ".join(others), style="yellow")
+    return text
+
+
+def state_text(states: tuple[str, ...] | None, change: FileChange) -> Text:
+    """committed / uncommitted / both / untracked; '…' while it is being read."""
+    if change.untracked:
+        return Text("untracked", style="magenta")
+    if states is None:
+        return Text("…", style="dim")
+    if not states:
+        return Text("-", style="dim")
+    styles = {"committed": "cyan", "uncommitted": "yellow", "untracked": "magenta"}
+    text = Text()
+    for i, state in enumerate(states):
+        if i:
+            text.append(" + ")
+        text.append(state, style=styles.get(state, ""))
+    return text
+
+
+def change_lines(change: FileChange) -> Text:
+    if change.binary:
+        return Text("binary", style="bold magenta")
+    return lines_text(change.added or 0, change.removed or 0)
+
+
+def diff_line_style(line: str) -> str:
+    """The colour of one line of a unified diff (what a diff lexer would give it)."""
+    if line.startswith(("+++", "---")):
+        return "bold"
+    if line.startswith("+"):
+        return "green"
+    if line.startswith("-"):
+        return "red"
+    if line.startswith("@@"):
+        return "cyan"
+    if line.startswith(("diff ", "index ", "new file", "deleted file", "similarity", "rename ", "old mode")):
+        return "bold blue"
+    if line.startswith(("Binary files", "\\ No newline")):
+        return "italic magenta"
+    return ""

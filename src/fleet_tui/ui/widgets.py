@@ -1,0 +1,166 @@
+"""The dashboard's widgets: agent table, live pane preview, the selected agent's files, a diff view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from fleet_tui.models import AgentSnapshot
+from fleet_tui.ui.format import (
+    COLUMNS,
+    LAST_LINE_WIDTH,
+    Cells,
+    diff_line_style,
+    overlap_names,
+    row_cells,
+    status_word,
+)
+
+
+class AgentTable(DataTable[Text]):
+    """One row per agent, keyed by name: rows stay put across refreshes and only changed cells are
+    written (DataTable.update_cell), so the cursor and the scroll position never jump."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
+        self._cells: dict[str, Cells] = {}
+        self.cell_updates = 0  # how many cells the last sync rewrote (tests and the benchmark read it)
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key, width=LAST_LINE_WIDTH if key == "last" else None)
+
+    def sync(self, agents: Sequence[AgentSnapshot], now: float, attention: set[str]) -> None:
+        self.cell_updates = 0
+        names = {a.name for a in agents}
+        for name in [n for n in self._cells if n not in names]:
+            self.remove_row(name)
+            del self._cells[name]
+        for agent in agents:
+            cells = row_cells(agent, now, agent.name in attention)
+            old = self._cells.get(agent.name)
+            if old is None:
+                self.add_row(*cells, key=agent.name)
+                self.cell_updates += len(cells)
+            else:
+                for (key, _), new, before in zip(COLUMNS, cells, old, strict=True):
+                    if new != before:
+                        self.update_cell(agent.name, key, new, update_width=key != "last")
+                        self.cell_updates += 1
+            self._cells[agent.name] = cells
+
+    def cell_text(self, agent: str, column: str) -> str:
+        """The plain text of one cell (for tests)."""
+        index = [key for key, _ in COLUMNS].index(column)
+        return self._cells[agent][index].plain
+
+
+class PanePreview(Widget):
+    """The selected agent's pane as tmux shows it, colours included; the bottom lines when it is
+    taller than the space here (an agent's prompt is at the bottom)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._screen = ""
+        self._lines: list[Text] = []
+
+    def show(self, screen: str, title: str) -> None:
+        self.border_title = title
+        if screen == self._screen:
+            return
+        self._screen = screen
+        lines = Text.from_ansi(screen, no_wrap=True, overflow="crop").split("\n", allow_blank=True)
+        while lines and not lines[-1].plain.strip():
+            lines.pop()
+        self._lines = list(lines)
+        self.refresh()
+
+    def render(self) -> Text:
+        height = max(1, self.size.height)
+        lines = self._lines[-height:]
+        if not lines:
+            return Text("(no screen: the pane is gone or the fleet is down)", style="dim italic")
+        text = Text("\n").join(lines)
+        text.no_wrap = True
+        text.overflow = "crop"
+        return text
+
+
+class AgentDetail(Static):
+    """The selected agent: why it has its status, its task, and its drifted and overlapping files."""
+
+    def show(self, agent: AgentSnapshot | None) -> None:
+        if agent is None:
+            self.border_title = "agent"
+            self.update(Text("no agent selected", style="dim"))
+            return
+        self.border_title = f"{agent.name} · {agent.branch}"
+        text = Text()
+        text.append(status_word(agent), style="bold")
+        text.append(f": {agent.status_reason}")
+        if agent.status_evidence:
+            text.append(f" «{agent.status_evidence.strip()}»", style="italic")
+        text.append("\n")
+        task = agent.task.strip().splitlines()[0] if agent.task.strip() else ""
+        text.append("task ", style="dim")
+        text.append(task + "\n")
+        if agent.git_error:
+            text.append(f"git: {agent.git_error}\n", style="red")
+        text.append(f"\ndrift ({len(agent.drift)})\n", style="bold red" if agent.drift else "bold")
+        if agent.drift:
+            for path in agent.drift:
+                text.append(f"  {path}\n", style="red")
+        else:
+            text.append("  none: every change is in scope\n", style="dim")
+        overlap = sorted(agent.overlap.items())
+        text.append(f"\noverlap ({len(overlap)})\n", style="bold yellow" if overlap else "bold")
+        if overlap:
+            for path, names in overlap:
+                others = ", ".join(n for n in names if n != agent.name)
+                text.append(f"  {path}", style="yellow")
+                text.append(f"  with {others}\n", style="dim")
+        else:
+            text.append("  none\n", style="dim")
+        if overlap_names(agent):
+            text.append("\nmerge one of them first, or narrow their scopes\n", style="dim italic")
+        self.update(text)
+
+
+class DiffView(ScrollView, can_focus=True):
+    """A unified diff, coloured line by line and drawn lazily: only the visible lines are rendered, so
+    a diff of any length opens at once (the Line API: `render_line` per visible row)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.lines: list[str] = []
+        self._styles: dict[str, Style] = {}
+
+    def show(self, lines: list[str], width: int) -> None:
+        self.lines = lines
+        self.virtual_size = Size(width, len(lines))
+        self.scroll_to(0, 0, animate=False)
+        self.refresh()
+
+    def _style(self, name: str) -> Style:
+        if name not in self._styles:
+            self._styles[name] = Style.parse(name) if name else Style()
+        return self._styles[name]
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self.lines):
+            return Strip.blank(width, base)
+        line = self.lines[index]
+        strip = Strip([Segment(line, base + self._style(diff_line_style(line)))])
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
