@@ -11,6 +11,7 @@ from fleet_tui.cli.common import cli
 AREAS = [
     "core",
     "presets",
+    "dashboard",
 ]
 for _area in AREAS:
     importlib.import_module(f"fleet_tui.cli.{_area}")

@@ -1,0 +1,65 @@
+"""Dashboard companions for the shell: attach to an agent's pane, send text to it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from fleet_tui.adapters.tmux import client_env, require_tmux
+from fleet_tui.cli.common import cli, fleet_from, fleet_options, out
+from fleet_tui.engine.fleet import Fleet
+from fleet_tui.errors import FleetError
+
+
+def agent_pane(fleet: Fleet, name: str) -> str:
+    """The pane of a known agent; a clear error when the name is unknown or the fleet is down."""
+    require_tmux()
+    pane_id = fleet.pane_id(name)  # an unknown name raises UnknownAgent (exit 2)
+    if pane_id is None:
+        raise FleetError(
+            f"agent {name!r} has no tmux pane: the fleet is not up",
+            "start it with `fleet-tui up`",
+        )
+    return pane_id
+
+
+@cli.command()
+@fleet_options
+@click.argument("name")
+@click.pass_context
+def attach(ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str) -> None:
+    """Open agent NAME's tmux pane, zoomed; detach (prefix, then d) to come back.
+
+    Works inside your own tmux too: the client runs nested, on the fleet's own socket.
+    """
+    fleet = fleet_from(ctx, directory, fleet_file)
+    argv = fleet.tmux.attach_argv(fleet.session, agent_pane(fleet, name))
+    ctx.exit(subprocess.run(argv, env=client_env(), check=False).returncode)
+
+
+@cli.command()
+@fleet_options
+@click.option("--no-enter", is_flag=True, help="Paste the text without pressing enter after it.")
+@click.argument("name")
+@click.argument("text")
+@click.pass_context
+def send(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    no_enter: bool,
+    name: str,
+    text: str,
+) -> None:
+    """Paste TEXT into agent NAME's pane verbatim, then press enter. TEXT `-` reads standard input."""
+    fleet = fleet_from(ctx, directory, fleet_file)
+    if text == "-":
+        text = sys.stdin.read()
+        text = text[:-1] if text.endswith("\n") else text  # the enter comes after the paste
+    if not text:
+        raise FleetError("nothing to send: the text is empty", "give the text as an argument, or - for stdin")
+    fleet.tmux.paste(agent_pane(fleet, name), text, submit=not no_enter)
+    out.print(f"sent {len(text)} characters to {name}")
