@@ -11,6 +11,8 @@ from fleet_tui.cli.common import cli
 AREAS = [
     "core",
     "presets",
+    "demo",
+    "steer",
     "dashboard",
 ]
 for _area in AREAS:
