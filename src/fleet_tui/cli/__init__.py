@@ -11,6 +11,7 @@ from fleet_tui.cli.common import cli
 AREAS = [
     "core",
     "presets",
+    "steer",
     "demo",
     "steer",
     "dashboard",

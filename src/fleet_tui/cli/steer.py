@@ -1,0 +1,251 @@
+"""Steering from a shell: kill, restart, merge, merge-queue, restore, snapshot, log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from fleet_tui.cli.common import cli, err, fleet_from, fleet_options, out
+from fleet_tui.engine import steering
+from fleet_tui.engine.fleet import Fleet
+from fleet_tui.errors import ActionRefused
+
+name_argument = click.argument("name")
+
+
+def _fleet(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> Fleet:
+    return fleet_from(ctx, directory, fleet_file)
+
+
+def print_preflight(pre: steering.Preflight) -> None:
+    out.print(f"merge preflight for [bold]{pre.agent}[/] into {pre.base} ({pre.base_head[:10]}):")
+    for check in pre.checks:
+        mark = "[green]ok  [/]" if check.ok else "[bold red]FAIL[/]"
+        out.print(f"  {mark} {check.name:<11} {escape(check.detail)}")
+    for path in pre.conflicts:
+        out.print(f"         conflict: {escape(path)}")
+    if pre.verify_output.strip():
+        out.print(f"  output of `{escape(pre.verify_command or '')}`:")
+        for line in pre.verify_output.rstrip().splitlines()[-40:]:
+            out.print(f"    {escape(line)}")
+
+
+@cli.command()
+@fleet_options
+@name_argument
+@click.option("--grace", default=steering.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
+@click.pass_context
+def kill(
+    ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str, grace: float
+) -> None:
+    """Stop an agent: snapshot its work, ask it to exit, end its process tree. Files stay."""
+    fleet = _fleet(ctx, directory, fleet_file)
+    stakes = steering.stakes(fleet, name)
+    if stakes.uncommitted or stakes.commits:
+        out.print(
+            f"{name}: {len(stakes.uncommitted)} uncommitted file(s) (saved in a snapshot first), "
+            f"{len(stakes.commits)} commit(s) not in {fleet.base} (kept on fleet/{name})"
+        )
+    out.print(escape(steering.kill(fleet, name, grace=grace).message))
+
+
+@cli.command()
+@fleet_options
+@name_argument
+@click.option("--force", is_flag=True, help="Restart even past the agent's max_restarts.")
+@click.option("--reason", default="asked by the person", show_default=True, help="Why (goes in the handoff).")
+@click.option("--grace", default=steering.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
+@click.pass_context
+def restart(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    name: str,
+    force: bool,
+    reason: str,
+    grace: float,
+) -> None:
+    """Restart an agent with a fresh process and a handoff document of what is done."""
+    fleet = _fleet(ctx, directory, fleet_file)
+    out.print(escape(steering.restart(fleet, name, reason=reason, force=force, grace=grace).message))
+
+
+@cli.command()
+@fleet_options
+@name_argument
+@click.option("-m", "--commit-message", help="Commit the agent's uncommitted work with this message first.")
+@click.option(
+    "--remove-worktree", is_flag=True, help="After the merge, stop the agent and remove its worktree."
+)
+@click.option("--dry-run", is_flag=True, help="Run the preflight only; change nothing.")
+@click.option("--verify-timeout", default=steering.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
+@click.pass_context
+def merge(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    name: str,
+    commit_message: str | None,
+    remove_worktree: bool,
+    dry_run: bool,
+    verify_timeout: float,
+) -> None:
+    """Merge fleet/NAME into base with --no-ff, after a preflight that changes nothing.
+
+    Preflight: uncommitted work, the agent's verify command, a merge-tree conflict check, and a
+    clean main checkout on base. Any failure leaves base exactly as it was.
+    """
+    fleet = _fleet(ctx, directory, fleet_file)
+    if dry_run:
+        pre = steering.preflight(fleet, name, commit_message=commit_message, verify_timeout=verify_timeout)
+        print_preflight(pre)
+        out.print("preflight passed: `fleet-tui merge` would merge" if pre.ok else "preflight failed")
+        ctx.exit(0 if pre.ok else 1)
+    try:
+        result = steering.merge(
+            fleet,
+            name,
+            commit_message=commit_message,
+            remove_worktree=remove_worktree,
+            verify_timeout=verify_timeout,
+        )
+    except steering.MergeRefused as exc:
+        if exc.preflight is not None:
+            print_preflight(exc.preflight)
+        raise
+    print_preflight(result.preflight)
+    out.print(escape(result.message))
+
+
+@cli.command("merge-queue")
+@fleet_options
+@click.option("-y", "--yes", is_flag=True, help="Run the plan without asking.")
+@click.option("--dry-run", is_flag=True, help="Show the plan only.")
+@click.option("-m", "--commit-message", help="Commit agents' uncommitted work with this message first.")
+@click.option("--remove-worktrees", is_flag=True, help="Remove each merged agent's worktree (branches stay).")
+@click.option("--verify-timeout", default=steering.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
+@click.pass_context
+def merge_queue(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    yes: bool,
+    dry_run: bool,
+    commit_message: str | None,
+    remove_worktrees: bool,
+    verify_timeout: float,
+) -> None:
+    """Merge every agent that is ready, in a deliberate order, stopping at the first failure.
+
+    Order: agents that overlap nobody first, then the rest, each after the agents it depends on;
+    each is checked against base as it will be after the earlier merges. Not in the queue: agents
+    still working, waiting or starting, crashed ones (merge them alone), queued and merged ones,
+    and agents with uncommitted work unless --commit-message is given.
+    """
+    fleet = _fleet(ctx, directory, fleet_file)
+    plan = steering.plan_queue(fleet, commit_message=commit_message)
+    for line in steering.describe_queue(plan):
+        out.print(escape(line))
+    if not plan.items or dry_run:
+        return
+    if not plan.ok:
+        out.print("[yellow]the queue will stop at the first conflict; everything before it is merged[/]")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ActionRefused("not confirmed: nothing merged", "pass --yes to run the plan without asking")
+        if not click.confirm("run this plan?", default=False):
+            out.print("cancelled: nothing merged")
+            return
+    result = steering.run_queue(
+        fleet, plan, verify_timeout=verify_timeout, remove_worktrees=remove_worktrees, on_step=out.print
+    )
+    for done in result.merged:
+        out.print(f"[green]merged[/] {escape(done.message)}")
+    if result.failed:
+        agent, why = result.failed
+        err.print(f"[bold red]stopped at {agent}:[/] {escape(why)}")
+        if result.not_run:
+            err.print(f"not run: {', '.join(result.not_run)}")
+        ctx.exit(1)
+
+
+@cli.command()
+@fleet_options
+@name_argument
+@click.argument("snapshot", required=False)
+@click.option("--force", is_flag=True, help="Overwrite newer uncommitted changes (snapshotted first).")
+@click.pass_context
+def restore(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    name: str,
+    snapshot: str | None,
+    force: bool,
+) -> None:
+    """List an agent's snapshots of work, or bring SNAPSHOT's files back into its worktree."""
+    fleet = _fleet(ctx, directory, fleet_file)
+    if snapshot is None:
+        found = steering.snapshots(fleet, name)
+        if not found:
+            out.print(f"{name} has no snapshots")
+            return
+        out.print(f"snapshots of {name}, newest first (restore one: fleet-tui restore {name} SNAPSHOT):")
+        for snap in found:
+            when = steering.format_time(snap.taken_at)
+            out.print(f"  {snap.name}  {when}  {len(snap.files):>4} file(s)  {escape(snap.subject)}")
+        return
+    outcome = steering.restore(fleet, name, snapshot, force=force)
+    out.print(escape(outcome.message))
+    for path in outcome.details:
+        out.print(f"  {escape(path)}")
+
+
+@cli.command()
+@fleet_options
+@name_argument
+@click.pass_context
+def snapshot(ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str) -> None:
+    """Save an agent's uncommitted work in a snapshot now (its files and index are untouched)."""
+    fleet = _fleet(ctx, directory, fleet_file)
+    snap = steering.snapshot_work(fleet, name, "asked by the person")
+    if snap is None:
+        out.print(f"{name}: nothing uncommitted (or unchanged since the newest snapshot): no snapshot taken")
+    else:
+        out.print(f"{name}: saved {len(snap.files)} file(s) as snapshot {snap.name} ({snap.ref})")
+
+
+@cli.command("log")
+@fleet_options
+@click.argument("name", required=False)
+@click.option("-n", "--limit", default=50, show_default=True, help="How many events (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def log_command(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    name: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """The fleet's event log (every action and status change), newest first."""
+    fleet = _fleet(ctx, directory, fleet_file)
+    found = steering.events(fleet, name)
+    if limit > 0:
+        found = found[:limit]
+    if not found:
+        out.print("no events yet")
+        return
+    for event in found:
+        if as_json:
+            click.echo(json.dumps(event))
+            continue
+        when = steering.format_time(float(event.get("time", 0)))
+        agent = event.get("agent") or "(fleet)"
+        details = steering.format_details(event.get("details") or {})
+        out.print(f"{when}  {escape(agent):<14} {escape(str(event.get('event'))):<16} {escape(details)}")
