@@ -11,7 +11,6 @@ from fleet_tui.cli.common import cli
 AREAS = [
     "core",
     "presets",
-    "steer",
     "demo",
     "steer",
     "dashboard",
