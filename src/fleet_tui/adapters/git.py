@@ -21,7 +21,16 @@ from git.exc import GitCommandNotFound
 from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed
 from fleet_tui.models import FileChange, WorktreeReading
 
-READ_ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+# `git diff` ignores GIT_OPTIONAL_LOCKS: when files are stat-dirty it takes index.lock and rewrites
+# the agent's index ("refresh_index_quietly"), which can make the agent's own `git add` fail.
+# diff.autoRefreshIndex=false stops that; numstat still leaves stat-only changes out.
+READ_ENV = {
+    "GIT_OPTIONAL_LOCKS": "0",
+    "LC_ALL": "C",
+    "GIT_CONFIG_COUNT": "1",
+    "GIT_CONFIG_KEY_0": "diff.autoRefreshIndex",
+    "GIT_CONFIG_VALUE_0": "false",
+}
 BINARY_SNIFF = 8000  # git looks for a NUL byte in this many leading bytes
 
 
