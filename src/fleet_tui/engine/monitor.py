@@ -8,6 +8,7 @@ ticks, as a safety net for anything the events miss.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -50,6 +51,17 @@ class _PaneTrack:
         self.pane_id: str | None = None
         self.status: Status | None = None
         self.since = 0.0
+
+
+class _GitLogsFilter(watchfiles.DefaultFilter):
+    """watchfiles' default filter drops everything under `.git`; branch logs there mark commits."""
+
+    def __init__(self, logs: Path) -> None:
+        super().__init__()
+        self._logs = str(logs) + os.sep
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        return path.startswith(self._logs) or super().__call__(change, path)
 
 
 class Monitor:
@@ -270,6 +282,7 @@ class Monitor:
         try:
             for changes in watchfiles.watch(
                 *paths,
+                watch_filter=_GitLogsFilter(git.git_common_dir(self.fleet.root) / "logs"),
                 stop_event=stop,
                 debounce=30,
                 step=20,
