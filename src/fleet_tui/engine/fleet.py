@@ -191,14 +191,20 @@ class Fleet:
 
     def _ensure_worktree(self, agent: Agent, state: FleetState, report: UpReport) -> None:
         record = state.agent(agent.name)
+        path = self.layout.worktree(agent.name)
+        registered = git.worktrees(self.root)
+        if path not in registered and path.exists():  # checked first: refuse before making anything
+            raise EnvironmentProblem(
+                f"{path} exists and is not the worktree of {agent.branch}",
+                "move or remove that folder (fleet-tui never deletes it), or set another "
+                "worktree_root under [fleet]",
+            )
         if not git.branch_exists(self.root, agent.branch):
             git.create_branch(self.root, agent.branch, self.base)
             record.branch_start = git.rev_parse(self.root, agent.branch)
             report.add(f"created branch {agent.branch} from {self.base}")
         elif record.branch_start is None:
             record.branch_start = git.rev_parse(self.root, agent.branch)
-        path = self.layout.worktree(agent.name)
-        registered = git.worktrees(self.root)
         if path in registered:
             if registered[path] != agent.branch:
                 raise EnvironmentProblem(
@@ -209,12 +215,6 @@ class Fleet:
             if path.exists():
                 return
             git.prune_worktrees(self.root)
-        elif path.exists():
-            raise EnvironmentProblem(
-                f"{path} exists and is not the worktree of {agent.branch}",
-                "move or remove that folder (fleet-tui never deletes it), or set another "
-                "worktree_root under [fleet]",
-            )
         path.parent.mkdir(parents=True, exist_ok=True)
         git.add_worktree(self.root, path, agent.branch)
         report.add(f"created worktree {path} on {agent.branch}")
