@@ -1,0 +1,187 @@
+"""Pilot tests of the steering keys and their screens on a real small fleet (tmux, git, fake agents)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conftest import git
+from textual.widgets import Button, DataTable, Select, Static
+
+from fleet_tui.engine.state import load_state
+from fleet_tui.models import Status
+from fleet_tui.ui.app import FleetApp
+from fleet_tui.ui.source import LiveSource
+from fleet_tui.ui.steer_screens import (
+    KillScreen,
+    LogScreen,
+    MergeScreen,
+    QueueScreen,
+    RestartScreen,
+    ResultScreen,
+)
+from fleet_tui.ui.steering import applies
+
+SIZE = (150, 45)
+
+
+async def until(pilot: Any, check: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await pilot.pause(0.05)
+
+
+def status_of(app: FleetApp, name: str) -> Status | None:
+    agent = app.snapshot.agent(name) if app.snapshot else None
+    return agent.status if agent else None
+
+
+def text_of(screen: Any, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def ready(pilot: Any, **wanted: Status) -> FleetApp:
+    app: FleetApp = pilot.app
+    await until(
+        pilot,
+        lambda: app.snapshot is not None and all(status_of(app, n) == s for n, s in wanted.items()),
+        what=f"statuses {wanted}",
+    )
+    return app
+
+
+async def test_kill_restart_past_the_cap_and_the_log(make_fleet) -> None:
+    fleet = make_fleet(
+        [
+            {"name": "alpha", "max_restarts": 1, "script": 'write src/a.py "work\\n"\nsay ready\nidle\n'},
+            {"name": "beta", "script": "idle\n"},
+        ]
+    )
+    fleet.up()
+    async with FleetApp(LiveSource(fleet, interval=0.3)).run_test(size=SIZE) as pilot:
+        app = await ready(pilot, alpha=Status.IDLE, beta=Status.IDLE)
+        await until(pilot, lambda: app.snapshot.agent("alpha").files, what="alpha's file")
+        app.select_agent("alpha")
+        await pilot.pause()
+        assert app.check_action("kill", ()) is True
+        assert app.check_action("merge", ()) is True  # it has work
+
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, KillScreen), what="kill confirmation")
+        stakes = text_of(app.screen, "#kill-stakes")
+        assert "1 uncommitted file (src/a.py)" in stakes and "no commits" in stakes
+        await pilot.press("y")
+        await until(pilot, lambda: load_state(fleet.layout).agent("alpha").phase == "killed", what="killed")
+        await ready(pilot, alpha=Status.KILLED)
+        assert app.check_action("kill", ()) is None  # dimmed: nothing left to kill
+        assert app.check_action("restart", ()) is True
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RestartScreen), what="restart confirmation")
+        assert not app.screen.query("#restart-cap")
+        await pilot.press("enter")  # the reason input is focused: enter confirms
+        await until(pilot, lambda: load_state(fleet.layout).agent("alpha").restarts == 1, what="restart 1")
+
+        await until(pilot, lambda: not isinstance(app.screen, RestartScreen))
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RestartScreen), what="second confirmation")
+        assert "max_restarts = 1" in text_of(app.screen, "#restart-cap")
+        assert str(app.screen.query_one("#restart-yes", Button).label) == "Restart past the limit"
+        await pilot.click("#restart-yes")
+        await until(pilot, lambda: load_state(fleet.layout).agent("alpha").restarts == 2, what="restart 2")
+
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen), what="log screen")
+        log: LogScreen = app.screen  # type: ignore[assignment]
+        table = log.query_one("#log-table", DataTable)
+        await until(pilot, lambda: table.row_count > 3, what="events")
+        first = table.get_row_at(0)
+        assert first[1] == "alpha" and first[2] == "restart"  # newest first
+        log.query_one("#log-agent", Select).value = "beta"
+        await until(pilot, lambda: all(table.get_row_at(i)[1] == "beta" for i in range(table.row_count)))
+        assert table.row_count >= 1
+        await pilot.press("a")
+        await until(pilot, lambda: any(table.get_row_at(i)[1] == "alpha" for i in range(table.row_count)))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, LogScreen))
+
+
+async def test_merge_preflight_modal_and_the_merge_queue(make_fleet, repo: Path) -> None:
+    fleet = make_fleet(
+        [
+            {"name": "beta", "script": 'write src/b.py "b\\n"\ncommit "b"\nidle\n'},
+            {
+                "name": "gamma",
+                "verify": "echo verify says no; exit 1",
+                "script": 'write src/g.py "g\\n"\ncommit "g"\nidle\n',
+            },
+        ]
+    )
+    fleet.up()
+    async with FleetApp(LiveSource(fleet, interval=0.3)).run_test(size=SIZE) as pilot:
+        app = await ready(pilot, beta=Status.IDLE, gamma=Status.IDLE)
+        await until(pilot, lambda: all(a.commits_ahead for a in app.snapshot.agents), what="commits")
+        head = git(repo, "rev-parse", "main")
+
+        app.select_agent("gamma")
+        await pilot.pause()
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MergeScreen), what="merge modal")
+        screen: MergeScreen = app.screen  # type: ignore[assignment]
+        await until(pilot, lambda: screen.preflight is not None, what="preflight")
+        assert "FAIL" in text_of(screen, "#merge-checks") and "verify" in text_of(screen, "#merge-checks")
+        assert "verify says no" in text_of(screen, "#verify-output")
+        assert screen.query_one("#merge-yes", Button).disabled
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, MergeScreen))
+        assert git(repo, "rev-parse", "main") == head
+
+        app.select_agent("beta")
+        await pilot.pause()
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, MergeScreen), what="merge modal")
+        screen = app.screen  # type: ignore[assignment]
+        await until(pilot, lambda: not screen.query_one("#merge-yes", Button).disabled, what="mergeable")
+        assert "merges cleanly into main" in text_of(screen, "#merge-checks")
+        await pilot.click("#merge-yes")
+        await until(pilot, lambda: load_state(fleet.layout).agent("beta").phase == "merged", what="merged")
+        assert git(repo, "log", "-1", "--format=%s", "main").startswith("Merge fleet/beta")
+        await ready(pilot, beta=Status.MERGED)
+        assert app.check_action("merge", ()) is None  # dimmed for a merged agent
+
+        head = git(repo, "rev-parse", "main")
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), what="queue plan")
+        queue: QueueScreen = app.screen  # type: ignore[assignment]
+        await until(pilot, lambda: queue.plan is not None, what="plan")
+        plan_text = text_of(queue, "#queue-plan")
+        assert "1. gamma" in plan_text and "skipped beta: already merged" in plan_text
+        await pilot.click("#queue-yes")
+        await until(pilot, lambda: isinstance(app.screen, ResultScreen), what="queue result")
+        assert "stopped at gamma" in app.screen.title_text
+        assert "verify" in text_of(app.screen, "#result-body")
+        assert git(repo, "rev-parse", "main") == head
+
+
+def test_which_steering_keys_apply() -> None:
+    from fleet_tui.models import AgentSnapshot
+
+    def agent(status: Status, **kw: Any) -> AgentSnapshot:
+        return AgentSnapshot(
+            name="x", task="t", branch="fleet/x", worktree="/w", preset="shell",
+            status=status, status_reason="", status_since=0, **kw,
+        )  # fmt: skip
+
+    fleet = object()
+    assert not applies("kill", agent(Status.WORKING), None)  # no live fleet: nothing steers
+    assert applies("kill", agent(Status.WORKING), fleet)  # type: ignore[arg-type]
+    assert not applies("kill", agent(Status.CRASHED), fleet)  # type: ignore[arg-type]
+    assert not applies("restart", agent(Status.MERGED), fleet)  # type: ignore[arg-type]
+    assert applies("restart", agent(Status.CRASHED), fleet)  # type: ignore[arg-type]
+    assert not applies("merge", agent(Status.IDLE), fleet)  # type: ignore[arg-type]  # nothing to merge
+    assert applies("merge", agent(Status.IDLE, commits_ahead=1), fleet)  # type: ignore[arg-type]
+    assert applies("merge_queue", None, fleet)  # type: ignore[arg-type]
