@@ -93,13 +93,23 @@ def test_scope_agrees_with_git_check_ignore(
 
 
 def test_mark_scope_and_drift() -> None:
-    files = [change("src/a.py"), change("docs/x.md"), change("src/new.py", old="docs/old.md")]
+    files = [change("src/a.py"), change("docs/x.md"), change("src/b.py", old="src/old/b.py")]
     marked = mark_scope(files, Scope(["src/**"]))
     assert [f.in_scope for f in marked] == [True, False, True]
-    # a rename counts by its new path for scope: moving a file into scope is in scope
     assert drift(marked) == ("docs/x.md",)
-    moved_out = mark_scope([change("docs/moved.py", old="src/a.py")], Scope(["src/**"]))
-    assert drift(moved_out) == ("docs/moved.py",)
+
+
+@pytest.mark.parametrize(
+    ("new", "old"),
+    [
+        ("docs/moved.py", "src/a.py"),  # moved out of scope
+        ("src/new.py", "docs/old.md"),  # moved in from someone else's files: that file is gone there
+    ],
+)
+def test_a_rename_touching_an_out_of_scope_path_is_drift(new: str, old: str) -> None:
+    marked = mark_scope([change(new, old=old)], Scope(["src/**"]))
+    assert drift(marked) == (new,)
+    assert not marked[0].in_scope
 
 
 def test_touched_paths_include_both_sides_of_a_rename() -> None:

@@ -26,8 +26,12 @@ class Scope:
 
 
 def mark_scope(files: Iterable[FileChange], scope: Scope) -> tuple[FileChange, ...]:
-    """Each file with `in_scope` set; a rename is in scope when its new path is."""
-    return tuple(f.model_copy(update={"in_scope": f.path in scope}) for f in files)
+    """Each file with `in_scope` set. A rename changes both its paths (the old one disappears), so
+    it is in scope only when both are: moving a file out of someone else's folder is drift."""
+    return tuple(
+        f.model_copy(update={"in_scope": f.path in scope and (f.old_path is None or f.old_path in scope)})
+        for f in files
+    )
 
 
 def drift(files: Iterable[FileChange]) -> tuple[str, ...]:

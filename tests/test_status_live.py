@@ -1,0 +1,205 @@
+"""Live status through the Monitor, with the fake agent in real tmux panes and real git worktrees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import git, write_files
+from helpers import wait_for, wait_snapshot
+
+from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.monitor import Monitor
+from fleet_tui.engine.state import load_state
+from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
+
+
+def agent_in(snapshot: FleetSnapshot, name: str) -> AgentSnapshot:
+    found = snapshot.agent(name)
+    assert found is not None
+    return found
+
+
+def wait_status(monitor: Monitor, name: str, status: Status, timeout: float = 30) -> AgentSnapshot:
+    snap = wait_snapshot(
+        monitor, lambda s: agent_in(s, name).status == status, timeout=timeout, what=f"{name} {status}"
+    )
+    return agent_in(snap, name)
+
+
+def test_working_idle_waiting_answered_exited(make_fleet: Any, server: Any, tmp_path: Path) -> None:
+    cue = tmp_path / "cues"
+    cue.mkdir()
+    script = "\n".join(
+        [
+            f"wait-file {cue / 'go0'}",
+            "work 3 building the parser",
+            f"wait-file {cue / 'go1'}",
+            'ask "Apply the change?"',
+            "say answered-and-going-on",
+            f"wait-file {cue / 'go2'}",
+            "exit 0",
+        ]
+    )
+    fleet: Fleet = make_fleet([{"name": "flow", "script": script}], idle_after=2)
+    fleet.up()
+    monitor = Monitor(fleet)
+    try:
+        first = agent_in(monitor.tick(), "flow")
+        assert first.status == Status.STARTING, (first.status, first.status_reason, first.tail)
+        assert first.status_reason == "started, no output yet"
+
+        (cue / "go0").touch()
+        working = wait_status(monitor, "flow", Status.WORKING)
+        assert working.status_reason == "output changing"
+        assert working.status_since >= first.status_since
+
+        idle = wait_status(monitor, "flow", Status.IDLE)
+        assert idle.status_reason.startswith("no output for ")
+        assert "building the parser" in idle.last_line
+
+        (cue / "go1").touch()
+        waiting = wait_status(monitor, "flow", Status.WAITING)
+        assert waiting.status_reason == "question on screen"
+        assert waiting.status_evidence == "Apply the change? [y/n]"
+        assert waiting.status_rule
+
+        pane = fleet.pane_id("flow")
+        assert pane
+        server.cmd("send-keys", "-t", pane, "y", "Enter")
+        answered = wait_snapshot(
+            monitor,
+            lambda s: "answered-and-going-on" in agent_in(s, "flow").tail,
+            what="the answer to be taken",
+        )
+        assert agent_in(answered, "flow").status != Status.WAITING  # the question is history now
+        assert "  ok, going ahead" in agent_in(answered, "flow").tail
+
+        (cue / "go2").touch()
+        exited = wait_status(monitor, "flow", Status.EXITED)
+        assert exited.status_reason == "exit code 0"
+        assert exited.exit_code == 0
+    finally:
+        monitor.close()
+
+
+def test_crashes_carry_their_exit_code(make_fleet: Any) -> None:
+    fleet: Fleet = make_fleet(
+        [
+            {"name": "three", "script": "say about to fail\nexit 3"},
+            {"name": "boom", "script": "say about to crash\ncrash on cue"},
+            {"name": "fine", "script": "exit 0"},
+        ]
+    )
+    fleet.up()
+    monitor = Monitor(fleet)
+    try:
+        snap = wait_snapshot(
+            monitor,
+            lambda s: all(a.status in (Status.CRASHED, Status.EXITED) for a in s.agents),
+            what="every agent to end",
+        )
+    finally:
+        monitor.close()
+    three, boom, fine = (agent_in(snap, n) for n in ("three", "boom", "fine"))
+    assert (three.status, three.status_reason, three.exit_code) == (Status.CRASHED, "exit code 3", 3)
+    assert (boom.status, boom.status_reason, boom.exit_code) == (Status.CRASHED, "exit code 1", 1)
+    assert any("RuntimeError: on cue" in line for line in boom.tail)
+    assert (fine.status, fine.status_reason, fine.exit_code) == (Status.EXITED, "exit code 0", 0)
+
+
+def test_queued_until_the_dependency_is_merged_by_hand(make_fleet: Any, server: Any, repo: Path) -> None:
+    fleet: Fleet = make_fleet(
+        [
+            {"name": "first", "script": "idle"},
+            {"name": "later", "depends_on": ["first"], "script": "say LATER-RUNNING"},
+        ]
+    )
+    report = fleet.up()
+    assert "queued later: waiting for first" in report.changes
+    pane = fleet.pane_id("later")
+    assert pane
+    message = "[fleet-tui] later is queued: waiting for first to be merged into main."
+    wait_for(
+        lambda: message in "\n".join(server.cmd("capture-pane", "-p", "-J", "-t", pane).stdout),
+        what="the queued pane to say what it waits for",
+    )
+    monitor = Monitor(fleet)
+    try:
+        later = agent_in(monitor.tick(), "later")
+        assert (later.status, later.status_reason, later.waiting_for) == (
+            Status.QUEUED,
+            "waiting for first",
+            ("first",),
+        )
+        # work on the branch that is not merged yet starts nothing
+        first_tree = fleet.layout.worktree("first")
+        write_files(first_tree, {"src/feature.py": "FEATURE = True\n"})
+        git(first_tree, "add", "-A")
+        git(first_tree, "commit", "-qm", "feature")
+        assert fleet.start_ready() == []
+        assert agent_in(monitor.tick(), "later").status == Status.QUEUED
+
+        git(repo, "merge", "--no-ff", "-q", "-m", "merge first", "fleet/first")
+        assert fleet.unmet_dependencies(fleet.agent("later")) == []
+        assert fleet.start_ready() == ["started later: its dependencies are merged"]
+        assert load_state(fleet.layout).agents["later"].phase == "running"
+        assert fleet.pane_id("later") == pane  # same pane, new process
+        running = wait_snapshot(
+            monitor, lambda s: "LATER-RUNNING" in agent_in(s, "later").tail, what="later to run"
+        )
+        assert agent_in(running, "later").status not in (Status.QUEUED, Status.MISSING)
+        assert agent_in(running, "later").waiting_for == ()
+        assert fleet.start_ready() == []  # started once only
+    finally:
+        monitor.close()
+
+
+def test_drift_and_overlap_in_the_snapshot(make_fleet: Any) -> None:
+    fleet: Fleet = make_fleet(
+        [
+            {
+                "name": "api",
+                "scope": ["src/**"],
+                "script": (
+                    'write src/app.py "changed by api\\n"\n'
+                    'write docs/guide.md "api was here\\n"\nsay API-DONE'
+                ),
+            },
+            {
+                "name": "docs",
+                "scope": ["docs/**"],
+                "script": (
+                    'append docs/guide.md "more words\\n"\n'
+                    "rename src/util.py docs/util.md\n"
+                    'commit "move util into docs"\n'
+                    "say DOCS-DONE"
+                ),
+            },
+            {"name": "quiet", "scope": ["tests/**"], "script": "idle"},
+        ]
+    )
+    fleet.up()
+    monitor = Monitor(fleet)
+    try:
+        snap = wait_snapshot(
+            monitor,
+            lambda s: "API-DONE" in agent_in(s, "api").tail and "DOCS-DONE" in agent_in(s, "docs").tail,
+            what="both agents to finish their edits",
+        )
+        snap = monitor.tick()
+    finally:
+        monitor.close()
+    api, docs, quiet = (agent_in(snap, n) for n in ("api", "docs", "quiet"))
+    assert api.drift == ("docs/guide.md",)
+    assert {f.path: f.in_scope for f in api.files} == {"docs/guide.md": False, "src/app.py": True}
+    # the committed rename moved a file out of src/: docs/util.md is in docs' scope, src/util.py is not
+    renamed = {f.path: f for f in docs.files}["docs/util.md"]
+    assert renamed.old_path == "src/util.py"
+    assert docs.drift == ("docs/util.md",)
+    assert docs.commits_ahead == 1
+    assert api.overlap == {"docs/guide.md": ("docs",)}
+    assert docs.overlap == {"docs/guide.md": ("api",)}
+    assert quiet.overlap == {} and quiet.drift == () and quiet.files == ()
+    assert [(e.path, e.agents) for e in snap.overlaps] == [("docs/guide.md", ("api", "docs"))]
+    assert (api.added, api.removed) == (2, 5)  # app.py +1 -2, guide.md +1 -3 against the merge-base
