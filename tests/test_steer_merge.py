@@ -180,3 +180,27 @@ def test_merge_queue_orders_simulates_and_stops_at_a_conflict_in_the_middle(make
     assert {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bcd"} == tips
     state = load_state(fleet.layout)
     assert [state.agent(n).phase for n in "abcd"] == ["merged", "running", "running", "running"]
+
+
+def test_merge_queue_commits_uncommitted_work_only_with_a_message(make_fleet, repo: Path) -> None:
+    fleet = make_fleet(
+        [
+            {"name": "a", "script": 'write src/a.py "a\\n"\ncommit "a"\nwrite src/a2.py "more\\n"\n'},
+            {"name": "b", "script": 'write src/b.py "b\\n"\ncommit "b"\n'},
+        ]
+    )
+    fleet.up()
+    committed(fleet, "a", "b")
+    wait_for(lambda: (fleet.layout.worktree("a") / "src/a2.py").exists())
+    all_idle(fleet, "a", "b")
+
+    plan = steering.plan_queue(fleet)
+    assert [i.agent for i in plan.items] == ["b"]
+    assert plan.skipped == (("a", "1 file uncommitted: give a commit message, or merge it alone"),)
+
+    plan = steering.plan_queue(fleet, commit_message="finish a")
+    assert [(i.agent, i.commits, i.uncommitted) for i in plan.items] == [("a", 1, 1), ("b", 1, 0)]
+    result = steering.run_queue(fleet, plan)
+    assert [m.agent for m in result.merged] == ["a", "b"] and result.failed is None
+    assert (repo / "src/a2.py").read_text(encoding="utf-8") == "more\n"
+    assert git(repo, "log", "-1", "--format=%s", "fleet/a").strip() == "finish a"

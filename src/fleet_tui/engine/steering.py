@@ -441,7 +441,7 @@ def restart(
 
 
 def backoff(restarts: int) -> float:
-    return min(BACKOFF_MAX, BACKOFF_FIRST * 2**restarts)
+    return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2.0**restarts))
 
 
 def auto_restart(fleet: Fleet, snapshot: FleetSnapshot, now: float | None = None) -> list[str]:
@@ -754,14 +754,12 @@ def plan_queue(
     current = base_head
     failed = False
     for name in order:
-        tip, commits, uncommitted = ready[name]
+        tip, commits, pending = ready[name]
         check = git.merge_check(root, current, tip)
         if check.clean:
             current = git.commit_tree(root, check.tree, (current, tip), f"fleet-tui queue simulation: {name}")
         items.append(
-            QueueItem(
-                name, tip, commits, uncommitted, overlapping[name], check.clean, check.conflicts, failed
-            )
+            QueueItem(name, tip, commits, pending, overlapping[name], check.clean, check.conflicts, failed)
         )
         failed = failed or not check.clean
     return QueuePlan(base, base_head, tuple(items), tuple(skipped), commit_message)

@@ -115,7 +115,7 @@ class SteeringActions:
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in STEER_ACTIONS:
             return True if applies(action, self.selected_agent, self.fleet) else None
-        return super().check_action(action, parameters)  # type: ignore[misc]
+        return super().check_action(action, parameters)  # type: ignore[misc,no-any-return]
 
     def _target(self, action: str) -> AgentSnapshot | None:
         agent = self.selected_agent
