@@ -679,13 +679,18 @@ def merge(
     log_event(fleet.layout, name, "merged", commit=commit, tip=pre.tip, base=fleet.base)
     started = tuple(fleet.start_ready())
     removed = False
+    kept = ""
     if remove_worktree:
         _stop(fleet, name, _pane(fleet, name), grace)
         snapshot_work(fleet, name, "before removing the worktree")
-        git.remove_worktree(root, path)
-        removed = True
-        log_event(fleet.layout, name, "worktree-removed", path=str(path), branch_kept=agent.branch)
-    words = f"merged {agent.branch} into {fleet.base} ({commit[:10]})"
+        try:  # git refuses to remove a worktree with changes: then it stays, and so does the work
+            git.remove_worktree(root, path)
+            removed = True
+            log_event(fleet.layout, name, "worktree-removed", path=str(path), branch_kept=agent.branch)
+        except ExternalCommandFailed as exc:
+            kept = f"; its worktree was kept: {exc.message}"
+            log_event(fleet.layout, name, "worktree-kept", path=str(path), error=exc.message)
+    words = f"merged {agent.branch} into {fleet.base} ({commit[:10]}){kept}"
     if started:
         words += "; " + "; ".join(started)
     if removed:
