@@ -40,7 +40,8 @@ preset = "claude"             # claude | codex | gemini | aider | shell
 
 [[agent]]
 name = "docs"
-task_file = "tasks/docs.md"   # or keep the task in a file
+task = "Document the pagination of /items in the user guide."
+# task_file = "tasks/docs.md" # or keep the task in a file (relative to this one)
 scope = ["docs/**", "README.md"]
 preset = "shell"
 # command = 'my-agent --prompt-file {prompt_file}'   # your own command template
