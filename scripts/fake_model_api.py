@@ -131,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
             body = {}
         path = self.path.split("?")[0]
         log(f"POST {self.path} mode={STATE['mode']} {raw[:300]!r}")
+        if LOG_PATH:  # keep the last full request body per endpoint, for debugging the protocols
+            with open(LOG_PATH + "." + path.rsplit("/", 1)[-1].replace(":", "_") + ".json", "wb") as fh:
+                fh.write(raw)
         if path.endswith("/count_tokens"):
             return self._json(200, {"input_tokens": 42})
         if path.endswith(":countTokens"):
@@ -138,7 +141,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.endswith("/v1/messages"):
             return self.anthropic(body)
         if path.endswith("/responses"):
-            return self.responses(body)
+            return self.openai_responses(body)
         if path.endswith("/chat/completions"):
             return self.chat(body)
         if ":streamGenerateContent" in path or ":generateContent" in path:
@@ -152,7 +155,13 @@ class Handler(BaseHTTPRequestHandler):
         tools = {t.get("name") for t in body.get("tools") or []}
         msgs = body.get("messages") or [{}]
         last = msgs[-1].get("content")
-        after_tool = isinstance(last, list) and any(b.get("type") == "tool_result" for b in last if isinstance(b, dict))
+        after_tool = False  # claude merges the next user text into the tool_result message: look at the order
+        for block in last if isinstance(last, list) else []:
+            if block.get("type") == "tool_result":
+                after_tool = True
+            elif block.get("type") == "text" and not block.get("text", "").startswith("<system-reminder>"):
+                after_tool = False
+        log(f"  anthropic: tools={len(tools)} after_tool={after_tool} last={json.dumps(last)[:200]}")
         use_tool = None
         if not after_tool and "Bash" in tools and STATE["tool"] == "shell":
             use_tool = ("Bash", {"command": SHELL_CMD, "description": "Create hello.txt and show it"})
@@ -192,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
         self._sse({"type": "message_stop"}, "message_stop")
 
     # ------------------------------------------------------------------ openai responses
-    def responses(self, body):
+    def openai_responses(self, body):
         if self._error("openai"):
             return
         tools = {t.get("name") or t.get("type") for t in body.get("tools") or []}
@@ -214,7 +223,8 @@ class Handler(BaseHTTPRequestHandler):
                         "arguments": json.dumps({"command": SHELL_CMD, "workdir": None})}
             elif "exec_command" in tools:
                 item = {"type": "function_call", "name": "exec_command", "call_id": "call_1", "id": "fc_1",
-                        "arguments": json.dumps({"cmd": SHELL_CMD})}
+                        "arguments": json.dumps({"cmd": SHELL_CMD, "sandbox_permissions": "require_escalated",
+                                                 "justification": "Allow writing hello.txt in the repository?"})}
             elif "shell" in tools:
                 item = {"type": "function_call", "name": "shell", "call_id": "call_1", "id": "fc_1",
                         "arguments": json.dumps({"command": ["bash", "-lc", SHELL_CMD]})}
