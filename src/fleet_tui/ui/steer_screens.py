@@ -60,7 +60,17 @@ SteerModal #verify-output {
     max-height: 14;
 }
 LogScreen #log-filter {
-    height: auto;
+    height: 3;
+    background: $boost;
+}
+LogScreen #log-label {
+    width: auto;
+    padding: 1 1 0 1;
+}
+LogScreen #log-count {
+    width: 1fr;
+    padding: 1 1 0 2;
+    color: $text-muted;
 }
 LogScreen #log-filter Select {
     width: 40;
@@ -466,9 +476,10 @@ class LogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-filter"):
-            yield Static("agent: ", id="log-label")
+            yield Static("event log · agent:", id="log-label")
             options = [("all agents", ALL_AGENTS), *[(name, name) for name in self.agents]]
             yield Select(options, value=self.filter, allow_blank=False, id="log-agent")
+            yield Static("", id="log-count")
         yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -504,7 +515,7 @@ class LogScreen(Screen[None]):
                 str(event.get("event")),
                 steering.format_details(event.get("details") or {}),
             )
-        table.border_title = f"{len(table.rows)} events, newest first"
+        self.query_one("#log-count", Static).update(f"{plural(table.row_count, 'event')}, newest first")
 
     @on(Select.Changed, "#log-agent")
     def _filter_changed(self, event: Select.Changed) -> None:

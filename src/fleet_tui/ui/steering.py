@@ -112,6 +112,12 @@ class SteeringActions:
 
     # -- which keys apply ----------------------------------------------------------------------
 
+    def steering_applies(self, action: str) -> bool | None:
+        """For the help screen and the palette: True/False for a steering action, None for others."""
+        if action not in STEER_ACTIONS:
+            return None
+        return applies(action, self.selected_agent, self.fleet)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in STEER_ACTIONS:
             return True if applies(action, self.selected_agent, self.fleet) else None
