@@ -95,6 +95,14 @@ def test_status_json_from_a_subfolder(live: Fleet, repo: Path, monkeypatch: pyte
     assert (done["status"], done["status_reason"], done["exit_code"]) == ("exited", "exit code 0", 0)
 
 
+def test_status_from_inside_an_agent_worktree_finds_the_fleet(live: Fleet) -> None:
+    result = run("status", "--json", "--sample", "0", "-C", str(live.layout.worktree("api") / "src"))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["repo"] == str(live.root)
+    assert [a["name"] for a in data["agents"]] == ["api", "done"]
+
+
 def test_status_table_down_and_down_again_from_a_subfolder(
     live: Fleet, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,13 @@ def test_bad_files_through_the_cli_exit_2_without_traceback(repo: Path) -> None:
         assert words in output
         assert "Traceback" not in output
         assert output.count("fleet-tui:") == 1
+
+
+def test_detached_head_without_base_asks_for_one(repo: Path) -> None:
+    (repo / "fleet.toml").write_text(AGENT, encoding="utf-8")
+    subprocess.run(["git", "checkout", "-q", "--detach"], cwd=repo, check=True)
+    with pytest.raises(SpecError) as info:
+        Fleet.open(repo)
+    assert info.value.where == "fleet.base"
+    assert "detached HEAD" in info.value.problem
+    assert info.value.hint and 'base = "main"' in info.value.hint
