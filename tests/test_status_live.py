@@ -142,6 +142,8 @@ def test_queued_until_the_dependency_is_merged_by_hand(make_fleet: Any, server: 
 
         git(repo, "merge", "--no-ff", "-q", "-m", "merge first", "fleet/first")
         assert fleet.unmet_dependencies(fleet.agent("later")) == []
+        ready = agent_in(monitor.tick(), "later")
+        assert (ready.status, ready.status_reason) == (Status.QUEUED, "dependencies merged: ready to start")
         assert fleet.start_ready() == ["started later: its dependencies are merged"]
         assert load_state(fleet.layout).agents["later"].phase == "running"
         assert fleet.pane_id("later") == pane  # same pane, new process

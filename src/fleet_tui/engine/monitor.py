@@ -170,7 +170,8 @@ class Monitor:
             return StatusVerdict(status=Status.MISSING, reason="no pane: run `fleet-tui up`")
         if record.phase == "queued":
             waiting = self.fleet.unmet_dependencies(agent, state)
-            return StatusVerdict(status=Status.QUEUED, reason="waiting for " + ", ".join(waiting))
+            reason = "waiting for " + ", ".join(waiting) if waiting else "dependencies merged: ready to start"
+            return StatusVerdict(status=Status.QUEUED, reason=reason)
         digest = hashlib.blake2b(pane.screen.encode(), digest_size=16).hexdigest()
         if track.pane_id != pane.pane_id:
             track.pane_id, track.digest, track.last_change = pane.pane_id, digest, None
