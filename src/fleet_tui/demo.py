@@ -54,11 +54,11 @@ SOCKET_RE = re.compile(r"^fleet-tui-demo(?:[-_][A-Za-z0-9_-]{1,40})?$")
 
 # ---------------------------------------------------------------------------------------------
 # The agents. Steps are tuples in the fake agent's language; `RESTART` separates what a restarted
-# agent (one given a handoff) does instead. Times are seconds at speed 1: the whole demo settles
-# in about two and a half minutes.
+# agent (one given a handoff) does instead. Times are seconds before PACE, at speed 1.
 # ---------------------------------------------------------------------------------------------
 
 Step = tuple[str, ...]
+PACE = 1.6  # stretches every `work` step: at speed 1 the fleet settles in about two and a half minutes
 RESTART: Step = ("== restart ==",)
 
 
@@ -270,7 +270,7 @@ def render_script(steps: tuple[Step, ...] | list[Step]) -> str:
             continue
         verb, *args = step
         if verb == "work":
-            lines.append(f"work {args[0]} {_arg(args[1])}")
+            lines.append(f"work {float(args[0]) * PACE:g} {_arg(args[1])}")
         elif verb in ("write", "append"):
             lines.append(f"{verb} {shlex.quote(args[0])} {_arg(args[1])}")
         else:
