@@ -11,7 +11,7 @@ from conftest import git, toml_value, write_files
 from helpers import wait_for
 
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.errors import EnvironmentProblem
+from fleet_tui.errors import EnvironmentProblem, SpecError
 
 PANE_FIELDS = (
     "#{pane_id}\t#{window_id}\t#{@fleet_agent}\t#{pane_title}\t#{pane_current_path}\t#{remain-on-exit}"
@@ -202,3 +202,17 @@ def test_injection_task_through_the_builtin_shell_preset(repo: Path, server: Any
     wait_for(lambda: where.exists() and where.read_text().strip(), what="the shell to answer")
     assert Path(where.read_text().strip()).resolve() == fleet.layout.worktree("sh1").resolve()
     assert no_pwned(tmp_path, Path.home()) == []
+
+
+def test_worktree_root_inside_the_repository_is_refused(make_fleet, repo) -> None:
+    with pytest.raises(SpecError) as info:
+        make_fleet([{"name": "a"}], worktree_root="agents")
+    assert info.value.where == "fleet.worktree_root"
+    assert "inside the repository" in info.value.problem
+
+
+def test_an_existing_branch_is_used_and_said_so(make_fleet, repo) -> None:
+    git(repo, "branch", "fleet/a")
+    fleet = make_fleet([{"name": "a"}])
+    report = fleet.up()
+    assert "using the existing branch fleet/a" in report.changes

@@ -49,6 +49,11 @@ def test_fleet_file_defines_its_own_preset() -> None:
         ('[preset.x]\ncommand = "run {task}"\n', "preset.x", "unknown placeholder {task}"),
         ('[preset.x]\ncommand = "run"\nbogus = 1\n', "preset.x.bogus", "unknown key"),
         (
+            '[preset.x]\ncommand = "run"\n[preset.x.env]\n"X; touch PWNED" = "1"\n',
+            "preset.x.env",
+            "not an environment variable name",
+        ),
+        (
             '[preset.x]\ncommand = "run"\n[preset.x.patterns]\nidle = ["(unclosed"]\n',
             "preset.x.patterns",
             "bad regular expression",

@@ -49,6 +49,14 @@ class Preset(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     patterns: StatusPatterns = Field(default_factory=StatusPatterns)
 
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+                raise ValueError(f"{key!r} is not an environment variable name")
+        return env
+
     @field_validator("command", "restart_command")
     @classmethod
     def _known_placeholders(cls, template: str | None) -> str | None:

@@ -128,12 +128,9 @@ def worktrees(root: Path) -> dict[Path, str | None]:
     return result
 
 
-def add_worktree(root: Path, path: Path, branch: str) -> None:
-    run(root, "worktree", "add", str(path), branch)
-
-
-def prune_worktrees(root: Path) -> None:
-    run(root, "worktree", "prune")
+def add_worktree(root: Path, path: Path, branch: str, *, missing_ok: bool = False) -> None:
+    """Check `branch` out at `path`; `missing_ok` re-adds a registered worktree deleted by hand."""
+    run(root, "worktree", "add", *(["--force"] if missing_ok else []), str(path), branch)
 
 
 def tracked_files(root: Path, ref: str) -> list[str]:

@@ -96,6 +96,15 @@ class Fleet:
                 "the repository is on a detached HEAD, so there is no current branch to use",
                 'set `base = "main"` (or your branch) under [fleet]',
             )
+        worktree_root = cls(spec, root, base).layout.worktree_root
+        if worktree_root == root or root in worktree_root.parents:
+            raise SpecError(
+                str(path),
+                "fleet.worktree_root",
+                f"{worktree_root} is inside the repository, where agents' worktrees would show up "
+                "as untracked files",
+                "choose a folder outside the repository, e.g. the default ../<repo>-fleet",
+            )
         if not git.branch_exists(root, base):
             raise SpecError(
                 str(path),
@@ -205,6 +214,7 @@ class Fleet:
             report.add(f"created branch {agent.branch} from {self.base}")
         elif record.branch_start is None:
             record.branch_start = git.rev_parse(self.root, agent.branch)
+            report.add(f"using the existing branch {agent.branch}")
         if path in registered:
             if registered[path] != agent.branch:
                 raise EnvironmentProblem(
@@ -214,9 +224,10 @@ class Fleet:
                 )
             if path.exists():
                 return
-            git.prune_worktrees(self.root)
         path.parent.mkdir(parents=True, exist_ok=True)
-        git.add_worktree(self.root, path, agent.branch)
+        # A registered worktree whose folder was deleted by hand: re-add just that one (--force
+        # overrides only the "registered but missing" guard; we checked it is ours above).
+        git.add_worktree(self.root, path, agent.branch, missing_ok=path in registered)
         report.add(f"created worktree {path} on {agent.branch}")
 
     def _pane_start(self, agent: Agent, state: FleetState, report: UpReport) -> PaneStart:
