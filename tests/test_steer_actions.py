@@ -163,3 +163,25 @@ def test_auto_restart_policy_restarts_a_crash_within_the_cap(make_fleet) -> None
     done = steering.auto_restart(fleet, snap, now=snap.agents[0].status_since + 10_000)
     assert "needs a person" in done[0]
     assert load_state(fleet.layout).agent("alpha").needs_human
+
+
+def test_kill_without_polite_keys_needs_sigkill_for_an_orphan_ignoring_sigterm(make_fleet) -> None:
+    from fleet_tui.engine.fleet import Fleet
+
+    made = make_fleet([{"name": "alpha", "script": "orphan\nsay ready\nidle\n"}])
+    # No exit keys: the orphan is not ended by the pane's interrupt, only by the signals.
+    with made.spec.path.open("a", encoding="utf-8") as fh:
+        fh.write("\n[preset.shell]\nexit_keys = []\n")
+    fleet = Fleet.open(made.root, made.spec.path)
+    assert fleet.agent("alpha").preset.exit_keys == ()
+    fleet.up()
+    wait_for(lambda: "ready" in screen_of(fleet, "alpha"), what="alpha ready")
+    tree = processes.tree(pane_of(fleet, "alpha").pid)
+    assert len(tree) >= 3, tree
+
+    outcome = steering.kill(fleet, "alpha", grace=0.5)
+
+    assert "needed SIGKILL" in outcome.message
+    assert not processes.alive(tree)
+    kill_event = [e for e in read_events(fleet.layout) if e["event"] == "kill"][-1]
+    assert kill_event["details"]["sigkill"] >= 1
