@@ -67,6 +67,7 @@ def _resume(files: dict[str, str], message: str) -> list[Step]:
     steps: list[Step] = [
         ("show-handoff",),
         ("say", "● Picking up from the handoff above."),
+        ("sleep", "10"),  # the handoff stays on screen a moment before progress lines scroll it away
         ("work", "6", "Reading the worktree and the commits so far"),
     ]
     for path, text in files.items():

@@ -23,7 +23,7 @@ What to try (every agent is a script: nothing real is at risk):
   Enter / d on docs     its diff: inventory/__init__.py is DRIFT, outside its scope
   s on cli              it waits at a y/n question: send "y" and it goes on
   r on items            it crashed halfway: restart it with a handoff of its work
-  m on stock            merge: verify runs the tests, then it merges into main
+  m on stock            merge preflight: verify runs the tests; choose Merge
   m on report, pricing  the second one is refused: both changed inventory/report.py
   a                     attach to the agent's pane (detach: Ctrl-b d)"""
 
