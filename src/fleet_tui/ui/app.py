@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -51,7 +52,7 @@ class FleetApp(SteeringActions, App[None]):
     """fleet-tui's dashboard. Build it on a `FleetSource`: `LiveSource(fleet)` for a real fleet,
     `StaticSource(...)` for snapshots made in memory (tests, screenshots)."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "fleet-tui"
     COMMANDS = App.COMMANDS | {FleetCommands}
     AGENT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"diff", "attach", "send"})
@@ -191,7 +192,7 @@ class FleetApp(SteeringActions, App[None]):
 
     @on(DataTable.RowSelected, "#agents")
     def _agent_selected(self) -> None:
-        self.run_action("diff")
+        self.action_diff()
 
     # -- which keys apply ----------------------------------------------------------------------
 

@@ -101,6 +101,7 @@ class StaticSource:
     states: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     read_delay: float = 0.0
     repeat: bool = False
+    interval: float = 1.0  # with `repeat`: pause between readings, like the monitor's tick
     bell: bool = True
     notify: bool = True
     fail: set[str] = field(default_factory=set)  # method names that raise, to test failures
@@ -124,7 +125,7 @@ class StaticSource:
         last: FleetSnapshot | None = None
         while not stop.is_set():
             try:
-                last = self._queue.get(timeout=0.05)
+                last = self._queue.get(timeout=self.interval if self.repeat else 0.05)
             except queue.Empty:
                 if not (self.repeat and last is not None):
                     continue
