@@ -221,7 +221,7 @@ class FleetApp(SteeringActions, App[None]):
     def merged_bindings(self) -> BindingsMap:
         """All of the app's bindings, its base classes' and the steering mixin's included."""
         bindings: list[BindingType] = []
-        for base in reversed(type(self).__mro__):
+        for base in type(self).__mro__:  # the app's own first, then what it inherits
             bindings.extend(base.__dict__.get("BINDINGS", []))
         return BindingsMap(bindings)
 

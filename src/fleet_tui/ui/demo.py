@@ -61,7 +61,7 @@ def agent(name: str, status: Status, **fields: object) -> AgentSnapshot:
         "status_reason": "output changed in the last 15s",
         "status_since": NOW - 42,
         "started_at": NOW - 754,
-        "pane_id": f"%{abs(hash(name)) % 9}",
+        "pane_id": None,
     }
     data.update(fields)
     files = data.get("files", ())
