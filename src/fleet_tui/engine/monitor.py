@@ -7,7 +7,6 @@ ticks, as a safety net for anything the events miss.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -24,6 +23,7 @@ from fleet_tui.errors import FleetError
 from fleet_tui.models import (
     AgentSnapshot,
     FleetSnapshot,
+    OverlapEntry,
     PaneReading,
     Status,
     StatusVerdict,
@@ -36,6 +36,8 @@ TAIL_LINES = 20
 RESYNC_AFTER = 60.0  # a worktree's reading is refreshed at least this often (one per 3 ticks)
 RESYNC_EVERY_TICKS = 3
 READ_WORKERS = 4
+STATE_MAX_AGE = 10.0  # state.json is parsed again when its stat changes, and at least this often
+NO_READING = WorktreeReading()
 
 Clock = Callable[[], float]
 
@@ -43,14 +45,17 @@ Clock = Callable[[], float]
 class _PaneTrack:
     """What we remember about one pane between ticks."""
 
-    __slots__ = ("digest", "last_change", "pane_id", "since", "status")
+    __slots__ = ("last_change", "pane_id", "screen", "since", "status", "verdict", "verdict_key")
 
     def __init__(self) -> None:
-        self.digest = ""
+        self.screen = ""
         self.last_change: float | None = None
         self.pane_id: str | None = None
         self.status: Status | None = None
         self.since = 0.0
+        # The last verdict and its inputs: reused while they stay the same, unless it depends on time.
+        self.verdict: StatusVerdict | None = None
+        self.verdict_key: tuple[object, ...] | None = None
 
 
 class _GitLogsFilter(watchfiles.DefaultFilter):
@@ -84,6 +89,21 @@ class Monitor:
         self._pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="fleet-git")
         self.errors: list[str] = []
         self.git_reads = 0  # how many worktree readings were taken (the benchmark reports it)
+        # Caches that keep an idle tick cheap: nothing below is recomputed unless its inputs changed.
+        self._agents = {a.name: a for a in fleet.agents}
+        self._worktrees = {a.name: str(fleet.layout.worktree(a.name)) for a in fleet.agents}
+        self._state: FleetState | None = None
+        self._state_key: tuple[int, ...] | None = None
+        self._state_read = 0.0
+        self._version = 0  # bumped whenever a git reading lands
+        self._overlap_version = -1
+        self._entries: tuple[OverlapEntry, ...] = ()
+        self._overlap_by_agent: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._unmet: dict[str, tuple[str, ...]] = {}
+        self._refs: str | None = None  # the branch tips the cached unmet dependencies were checked at
+        self._composes = 0
+        self._refs_checked = -1
+        self._snapshots: dict[str, tuple[tuple[object, ...], AgentSnapshot]] = {}
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -119,6 +139,7 @@ class Monitor:
             self._readings[name] = reading.model_copy(update={"files": mark_scope(reading.files, scope)})
             self._read_at[name] = now
             self.git_reads += 1
+        self._version += 1
 
     def _due_for_resync(self) -> list[str]:
         if self._ticks % RESYNC_EVERY_TICKS:
@@ -141,11 +162,58 @@ class Monitor:
 
     # -- composing -------------------------------------------------------------------------
 
+    def _load_state(self) -> FleetState:
+        """state.json, parsed again only when the file changed (and every STATE_MAX_AGE seconds)."""
+        try:
+            st = self.fleet.layout.state_file.stat()
+            key: tuple[int, ...] | None = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        except OSError:
+            key = None
+        mono = time.monotonic()
+        if (
+            self._state is None
+            or key is None
+            or key != self._state_key
+            or mono - self._state_read > STATE_MAX_AGE
+        ):
+            self._state = load_state(self.fleet.layout)
+            self._state_key, self._state_read = key, mono
+            self._unmet.clear()
+        return self._state
+
+    def _unmet_dependencies(self, name: str, state: FleetState) -> tuple[str, ...]:
+        """A queued agent's unmet dependencies: several git calls each, so they are kept while the
+        state and every branch tip stay the same (one `for-each-ref` per snapshot checks that)."""
+        if self._refs_checked != self._composes:
+            self._refs_checked = self._composes
+            refs = git.run(
+                self.fleet.root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"
+            )
+            if refs != self._refs:
+                self._refs = refs
+                self._unmet.clear()
+        if name not in self._unmet:
+            self._unmet[name] = tuple(self.fleet.unmet_dependencies(self._agents[name], state))
+        return self._unmet[name]
+
+    def _overlaps(self) -> tuple[OverlapEntry, ...]:
+        """Overlap entries, and each agent's share of them, recomputed only after a git reading."""
+        if self._overlap_version != self._version:
+            self._entries = overlaps({n: r.files for n, r in self._readings.items()})
+            by_agent: dict[str, dict[str, tuple[str, ...]]] = {}
+            for entry in self._entries:
+                for name in entry.agents:
+                    others = tuple(a for a in entry.agents if a != name)
+                    by_agent.setdefault(name, {})[entry.path] = others
+            self._overlap_by_agent = by_agent
+            self._overlap_version = self._version
+        return self._entries
+
     def compose(self) -> FleetSnapshot:
+        self._composes += 1
         now = self.clock()
-        state = load_state(self.fleet.layout)
-        changed = {n: r.files for n, r in self._readings.items()}
-        entries = overlaps(changed)
+        state = self._load_state()
+        entries = self._overlaps()
         agents = tuple(self._agent_snapshot(a.name, state, entries, now) for a in self.fleet.agents)
         return FleetSnapshot(
             fleet=self.fleet.name,
@@ -160,7 +228,7 @@ class Monitor:
         )
 
     def _verdict(self, name: str, state: FleetState, now: float) -> StatusVerdict:
-        agent = self.fleet.agent(name)
+        agent = self._agents[name]
         record = state.agent(name)
         pane = self._panes.get(name)
         track = self._tracks[name]
@@ -169,18 +237,20 @@ class Monitor:
         if pane is None:
             return StatusVerdict(status=Status.MISSING, reason="no pane: run `fleet-tui up`")
         if record.phase == "queued":
-            waiting = self.fleet.unmet_dependencies(agent, state)
+            waiting = self._unmet_dependencies(name, state)
             reason = "waiting for " + ", ".join(waiting) if waiting else "dependencies merged: ready to start"
             return StatusVerdict(status=Status.QUEUED, reason=reason)
-        digest = hashlib.blake2b(pane.screen.encode(), digest_size=16).hexdigest()
         if track.pane_id != pane.pane_id:
-            track.pane_id, track.digest, track.last_change = pane.pane_id, digest, None
-        elif digest != track.digest:
-            track.digest, track.last_change = digest, now
+            track.pane_id, track.screen, track.last_change = pane.pane_id, pane.screen, None
+        elif pane.screen != track.screen:
+            track.screen, track.last_change = pane.screen, now
         exit_code = read_exit(self.fleet.layout, name, record.run) if pane.dead else None
         if record.phase == "killed":
             return StatusVerdict(status=Status.KILLED, reason="stopped by fleet-tui")
-        return classify(
+        key = (pane.pane_id, track.screen, pane.dead, exit_code, record.started_at, track.last_change)
+        if track.verdict is not None and track.verdict_key == key:
+            return track.verdict  # same inputs, and a verdict that does not depend on the time
+        verdict = classify(
             preset=agent.preset,
             screen=pane.screen,
             exit_code=exit_code,
@@ -190,9 +260,12 @@ class Monitor:
             last_change=track.last_change,
             idle_after=agent.idle_after,
         )
+        timeless = bool(verdict.rule) or verdict.status in (Status.EXITED, Status.CRASHED)
+        track.verdict, track.verdict_key = (verdict, key) if timeless else (None, None)
+        return verdict
 
     def _agent_snapshot(self, name: str, state: FleetState, entries: tuple, now: float) -> AgentSnapshot:
-        agent = self.fleet.agent(name)
+        agent = self._agents[name]
         record = state.agent(name)
         pane = self._panes.get(name)
         verdict = self._verdict(name, state, now)
@@ -204,7 +277,7 @@ class Monitor:
                     previous=track.status.value, reason=verdict.reason,
                 )  # fmt: skip
             track.status, track.since = verdict.status, now
-        reading = self._readings.get(name, WorktreeReading())
+        reading = self._readings.get(name, NO_READING)
         files = reading.files
         exit_code = (
             read_exit(self.fleet.layout, name, record.run)
@@ -212,13 +285,22 @@ class Monitor:
             else None
         )
         screen = pane.screen if pane else ""
+        waiting_for = self._unmet_dependencies(name, state) if record.phase == "queued" else ()
+        overlap = (
+            self._overlap_by_agent.get(name, {}) if entries is self._entries else overlap_for(name, entries)
+        )
+        pane_id = pane.pane_id if pane else None
+        key = (verdict, track.since, record, pane_id, screen, reading, exit_code, waiting_for, overlap)
+        cached = self._snapshots.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]  # nothing this agent's snapshot is made of has changed
         lines = [ln.rstrip() for ln in strip_ansi(screen).splitlines()]
         tail = tuple(ln for ln in lines if ln.strip())[-TAIL_LINES:]
-        return AgentSnapshot(
+        snapshot = AgentSnapshot(
             name=name,
             task=agent.task,
             branch=agent.branch,
-            worktree=str(self.fleet.layout.worktree(name)),
+            worktree=self._worktrees[name],
             preset=agent.preset_name,
             status=verdict.status,
             status_reason=verdict.reason,
@@ -231,10 +313,8 @@ class Monitor:
             max_restarts=agent.max_restarts,
             needs_human=record.needs_human,
             depends_on=agent.depends_on,
-            waiting_for=tuple(self.fleet.unmet_dependencies(agent, state))
-            if record.phase == "queued"
-            else (),
-            pane_id=pane.pane_id if pane else None,
+            waiting_for=waiting_for,
+            pane_id=pane_id,
             tail=tail,
             screen=screen,
             files=files,
@@ -242,9 +322,11 @@ class Monitor:
             removed=sum(f.removed or 0 for f in files),
             commits_ahead=reading.commits_ahead,
             drift=drift(files),
-            overlap=overlap_for(name, entries),
+            overlap=overlap,
             git_error=reading.error,
         )
+        self._snapshots[name] = (key, snapshot)
+        return snapshot
 
     # -- the live loop -----------------------------------------------------------------------
 
