@@ -32,6 +32,7 @@ class AgentTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self._cells: dict[str, Cells] = {}
+        self._widths: dict[str, int] = {}
         self.cell_updates = 0  # how many cells the last sync rewrote (tests and the benchmark read it)
 
     def on_mount(self) -> None:
@@ -53,8 +54,12 @@ class AgentTable(DataTable[Text]):
             else:
                 for (key, _), new, before in zip(COLUMNS, cells, old, strict=True):
                     if new != before:
-                        self.update_cell(agent.name, key, new, update_width=key != "last")
+                        # Re-measuring columns costs a full relayout: only when a cell got wider.
+                        wider = key != "last" and new.cell_len > self._widths.get(key, 0)
+                        self.update_cell(agent.name, key, new, update_width=wider)
                         self.cell_updates += 1
+            for (key, _), cell in zip(COLUMNS, cells, strict=True):
+                self._widths[key] = max(self._widths.get(key, 0), cell.cell_len)
             self._cells[agent.name] = cells
 
     def cell_text(self, agent: str, column: str) -> str:
