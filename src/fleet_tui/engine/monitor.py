@@ -33,8 +33,10 @@ from fleet_tui.scope import drift, mark_scope, overlap_for, overlaps
 from fleet_tui.status import classify, strip_ansi
 
 TAIL_LINES = 20
-RESYNC_AFTER = 60.0  # a worktree's reading is refreshed at least this often (one per 3 ticks)
-RESYNC_EVERY_TICKS = 3
+RESYNC_AFTER = 60.0  # a worktree whose reading is older than this is re-read, at the pace below:
+RESYNC_EVERY_TICKS = 5  # one stale worktree per 5 ticks while file events arrive (a safety net),
+RESYNC_EVERY_TICKS_UNWATCHED = 1  # one per tick when file watching failed (the only way to see changes)
+INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_watches")
 READ_WORKERS = 4
 STATE_MAX_AGE = 10.0  # state.json is parsed again when its stat changes, and at least this often
 NO_READING = WorktreeReading()
@@ -88,6 +90,7 @@ class Monitor:
         self._ticks = 0
         self._pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="fleet-git")
         self.errors: list[str] = []
+        self.watching: bool | None = None  # None: no watcher (one-off ticks); False: watching failed
         self.git_reads = 0  # how many worktree readings were taken (the benchmark reports it)
         # Caches that keep an idle tick cheap: nothing below is recomputed unless its inputs changed.
         self._agents = {a.name: a for a in fleet.agents}
@@ -142,7 +145,8 @@ class Monitor:
         self._version += 1
 
     def _due_for_resync(self) -> list[str]:
-        if self._ticks % RESYNC_EVERY_TICKS:
+        pace = RESYNC_EVERY_TICKS_UNWATCHED if self.watching is False else RESYNC_EVERY_TICKS
+        if self._ticks % pace:
             return []
         now = self.clock()
         stale = [n for n in self._tracks if now - self._read_at.get(n, 0.0) >= RESYNC_AFTER]
@@ -358,10 +362,11 @@ class Monitor:
                 continue
         return names, base_moved
 
-    def _watch(self, stop: threading.Event) -> None:
+    def _watch(self, stop: threading.Event, on_error: Callable[[str], None] | None = None) -> None:
         paths = self.watch_paths()
         if not paths:
             return
+        self.watching = True
         try:
             for changes in watchfiles.watch(
                 *paths,
@@ -376,8 +381,22 @@ class Monitor:
             ):
                 names, base_moved = self._agents_for(path for _, path in changes)
                 self.mark_dirty(None if base_moved else names)
-        except Exception as exc:  # the rolling resync still keeps readings fresh
-            self.errors.append(f"file watching stopped: {exc}")
+        except Exception as exc:  # the rolling resync still keeps readings fresh, faster now
+            self.watching = False
+            message = (
+                f"file watching stopped ({exc}): changes now show through the rolling re-read, "
+                "one worktree per tick"
+            )
+            if "limit" in str(exc).lower():
+                limit = INOTIFY_LIMIT.read_text().strip() if INOTIFY_LIMIT.exists() else "?"
+                message += (
+                    f"; the inotify watch limit ({limit}) is too low for {len(paths)} worktrees: "
+                    "raise it with `sysctl fs.inotify.max_user_watches=524288`"
+                )
+            self.errors.append(message)
+            if on_error:
+                on_error(message)
+            self.mark_dirty(None)  # events may have been lost: read everything once
 
     def run(
         self,
@@ -387,7 +406,7 @@ class Monitor:
         on_error: Callable[[str], None] | None = None,
     ) -> None:
         """Publish snapshots until `stop` is set: each tick, and at once after a file event."""
-        watcher = threading.Thread(target=self._watch, args=(stop,), daemon=True, name="fleet-watch")
+        watcher = threading.Thread(target=self._watch, args=(stop, on_error), daemon=True, name="fleet-watch")
         watcher.start()
         next_panes = 0.0
         try:
