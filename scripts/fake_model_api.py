@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501  (a capture driver: one step per line reads best)
 """A tiny fake model API for capturing real agent CLI screens offline.
 
 Speaks just enough of four wire protocols for the agent CLIs to run a turn:
@@ -105,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(float(STATE["delay"]))
 
     # ------------------------------------------------------------------ routing
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         parts = self.path.strip("/").split("/")
         if parts[0] == "__mode":
             STATE["mode"] = parts[1]
@@ -122,7 +123,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(404, {"error": {"message": "not found"}})
         return self._json(200, "ok")
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
@@ -184,7 +185,7 @@ class Handler(BaseHTTPRequestHandler):
             self._sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "I'll do that now."}}, "content_block_delta")
             self._sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
             self._sse({"type": "content_block_start", "index": 1,
-                       "content_block": {"type": "tool_use", "id": "toolu_fake%d" % int(time.time()), "name": use_tool[0], "input": {}}},
+                       "content_block": {"type": "tool_use", "id": f"toolu_fake{int(time.time())}", "name": use_tool[0], "input": {}}},
                       "content_block_start")
             self._sse({"type": "content_block_delta", "index": 1,
                        "delta": {"type": "input_json_delta", "partial_json": json.dumps(use_tool[1])}}, "content_block_delta")
@@ -209,7 +210,7 @@ class Handler(BaseHTTPRequestHandler):
         last = items[-1] if isinstance(items, list) else {}
         after_tool = isinstance(last, dict) and last.get("type", "").endswith("_output")
         self._sse_start()
-        rid = "resp_fake%d" % int(time.time() * 1000)
+        rid = f"resp_fake{int(time.time() * 1000)}"
         self._sse({"type": "response.created", "response": {"id": rid}}, "response.created")
         self._pause()
         item = None
