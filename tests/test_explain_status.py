@@ -44,3 +44,9 @@ def test_unknown_preset_is_one_clear_error() -> None:
     code, output = explain("x", "--preset", "nope")
     assert code == 2
     assert "unknown preset 'nope'" in output and "Traceback" not in output
+
+
+def test_git_password_prompt_is_waiting() -> None:
+    code, output = explain("Cloning into 'x'...\nPassword for 'https://me@example.com': ")
+    assert code == 0
+    assert "status:   waiting" in output

@@ -105,6 +105,8 @@ def test_crashes_carry_their_exit_code(make_fleet: Any) -> None:
     assert (three.status, three.status_reason, three.exit_code) == (Status.CRASHED, "exit code 3", 3)
     assert (boom.status, boom.status_reason, boom.exit_code) == (Status.CRASHED, "exit code 1", 1)
     assert any("RuntimeError: on cue" in line for line in boom.tail)
+    assert not any(line.startswith("Pane is dead") for a in snap.agents for line in a.tail)
+    assert boom.last_line.startswith("RuntimeError"), "tmux's dead-pane notice is not the agent's last line"
     assert (fine.status, fine.status_reason, fine.exit_code) == (Status.EXITED, "exit code 0", 0)
 
 

@@ -13,6 +13,7 @@ from textual.widgets import Button, DataTable, Select, Static
 from fleet_tui.engine.state import load_state
 from fleet_tui.models import Status
 from fleet_tui.ui.app import FleetApp
+from fleet_tui.ui.commands import FleetCommands
 from fleet_tui.ui.source import LiveSource
 from fleet_tui.ui.steer_screens import (
     KillScreen,
@@ -79,6 +80,10 @@ async def test_kill_restart_past_the_cap_and_the_log(make_fleet) -> None:
         await ready(pilot, alpha=Status.KILLED)
         assert app.check_action("kill", ()) is None  # dimmed: nothing left to kill
         assert app.check_action("restart", ()) is True
+        # The palette and the help screen follow the Footer: no Kill for a killed agent.
+        assert not app.applies("kill") and app.applies("restart")
+        names = [name for name, _, _ in FleetCommands(app.screen).commands()]
+        assert "Restart alpha" in names and not any(n.startswith("Kill") for n in names)
 
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, RestartScreen), what="restart confirmation")

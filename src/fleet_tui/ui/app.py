@@ -56,6 +56,8 @@ class FleetApp(SteeringActions, App[None]):
     TITLE = "fleet-tui"
     COMMANDS = App.COMMANDS | {FleetCommands}
     AGENT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"diff", "attach", "send"})
+    # Actions that act on the selected agent (the palette names it): the app's and steering's.
+    TARGETED_ACTIONS: ClassVar[frozenset[str]] = AGENT_ACTIONS | {"kill", "restart", "merge"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "diff", "Diff", id="diff", tooltip="Changed files of the agent and their diffs"),
         Binding("a", "attach", "Attach", id="attach", tooltip="Open the agent's tmux pane, zoomed"),
@@ -198,6 +200,9 @@ class FleetApp(SteeringActions, App[None]):
 
     def applies(self, action: str) -> bool:
         """Does this action make sense for the selected agent right now?"""
+        steering = self.steering_applies(action)
+        if steering is not None:
+            return steering
         if action not in self.AGENT_ACTIONS:
             return True
         agent = self.selected_agent

@@ -32,7 +32,7 @@ class FleetCommands(Provider):
             seen.add(binding.action)
             if not app.applies(binding.action):
                 continue
-            target = f" {agent.name}" if agent and binding.action in app.AGENT_ACTIONS else ""
+            target = f" {agent.name}" if agent and binding.action in app.TARGETED_ACTIONS else ""
             found.append(
                 (
                     f"{binding.description}{target}",

@@ -84,14 +84,6 @@ def truncate(line: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def last_line(agent: AgentSnapshot) -> str:
-    """The agent's last words: tmux's own "Pane is dead" notice is skipped for the line before it."""
-    for line in reversed(agent.tail):
-        if not line.startswith("Pane is dead"):
-            return line
-    return ""
-
-
 def row_cells(agent: AgentSnapshot, now: float, attention: bool) -> Cells:
     """The agent table's cells for one agent, in COLUMNS order."""
     drift = len(agent.drift)
@@ -110,7 +102,7 @@ def row_cells(agent: AgentSnapshot, now: float, attention: bool) -> Cells:
         Text(", ".join(others) if others else "-", style="yellow" if others else "dim"),
         Text(str(agent.commits_ahead), style="" if agent.commits_ahead else "dim"),
         Text(restarts, style="bold red" if agent.needs_human else ("" if agent.restarts else "dim")),
-        Text(truncate(last_line(agent), LAST_LINE_WIDTH), style="dim"),
+        Text(truncate(agent.last_line, LAST_LINE_WIDTH), style="dim"),
     )
     if attention:
         for cell in cells:
