@@ -17,6 +17,7 @@ from pathlib import Path
 import watchfiles
 
 from fleet_tui.adapters import git
+from fleet_tui.adapters.tmux import PaneReader
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import FleetState, load_state, log_event, read_exit
 from fleet_tui.errors import FleetError
@@ -90,6 +91,7 @@ class Monitor:
         self._tracks: dict[str, _PaneTrack] = {a.name: _PaneTrack() for a in fleet.agents}
         self._panes: dict[str, PaneReading] = {}
         self._pane_order: list[str] = []
+        self._reader = PaneReader(fleet.tmux, fleet.session)  # captures only screens that may change
         self._ticks = 0
         self._pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="fleet-git")
         self.errors: list[str] = []
@@ -122,7 +124,7 @@ class Monitor:
     # -- reading ---------------------------------------------------------------------------
 
     def read_panes(self) -> None:
-        panes = self.fleet.tmux.read(self.fleet.session, self._pane_order)
+        panes = self._reader.read()
         self._pane_order = [p.pane_id for p in panes]
         self._panes = {p.agent: p for p in panes if p.agent}
 
