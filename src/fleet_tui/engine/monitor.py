@@ -112,6 +112,9 @@ class Monitor:
         self._composes = 0
         self._refs_checked = -1
         self._snapshots: dict[str, tuple[tuple[object, ...], AgentSnapshot]] = {}
+        self._panes_version = 0
+        self._timed = True  # the last composed agents include a verdict that depends on the time
+        self._composed: tuple[int, int, FleetState, tuple[AgentSnapshot, ...]] | None = None
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -126,7 +129,10 @@ class Monitor:
     def read_panes(self) -> None:
         panes = self._reader.read()
         self._pane_order = [p.pane_id for p in panes]
-        self._panes = {p.agent: p for p in panes if p.agent}
+        fresh = {p.agent: p for p in panes if p.agent}
+        if fresh.keys() != self._panes.keys() or any(fresh[n] is not p for n, p in self._panes.items()):
+            self._panes_version += 1  # the reader hands back the same objects for unchanged panes
+        self._panes = fresh
 
     def read_git(self, names: Iterable[str]) -> None:
         names = [n for n in names if n in self._tracks]
@@ -223,7 +229,18 @@ class Monitor:
         now = self.clock()
         state = self._load_state()
         entries = self._overlaps()
-        agents = tuple(self._agent_snapshot(a.name, state, entries, now) for a in self.fleet.agents)
+        composed = self._composed
+        if (
+            composed is not None
+            and not self._timed
+            and composed[:2] == (self._panes_version, self._version)
+            and composed[2] is state
+        ):
+            agents = composed[3]  # no pane, reading or state changed, and no verdict depends on time
+        else:
+            self._timed = False
+            agents = tuple(self._agent_snapshot(a.name, state, entries, now) for a in self.fleet.agents)
+            self._composed = (self._panes_version, self._version, state, agents)
         return FleetSnapshot(
             fleet=self.fleet.name,
             base=self.fleet.base,
@@ -248,6 +265,7 @@ class Monitor:
         if record.phase == "queued":
             waiting = self._unmet_dependencies(name, state)
             reason = "waiting for " + ", ".join(waiting) if waiting else "dependencies merged: ready to start"
+            self._timed = True  # dependencies are checked again at every snapshot
             return StatusVerdict(status=Status.QUEUED, reason=reason)
         if track.pane_id != pane.pane_id:
             track.pane_id, track.screen, track.last_change = pane.pane_id, pane.screen, None
@@ -271,6 +289,7 @@ class Monitor:
         )
         timeless = bool(verdict.rule) or verdict.status in (Status.EXITED, Status.CRASHED)
         track.verdict, track.verdict_key = (verdict, key) if timeless else (None, None)
+        self._timed = self._timed or not timeless
         return verdict
 
     def _agent_snapshot(self, name: str, state: FleetState, entries: tuple, now: float) -> AgentSnapshot:
