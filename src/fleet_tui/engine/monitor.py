@@ -1,8 +1,10 @@
 """The monitor: turns tmux and git readings into FleetSnapshots.
 
-Per tick it makes one tmux call for every pane's state and screen. Git is re-read only for worktrees
-whose files changed (file events from watchfiles) plus a slow rolling resync, one worktree per few
-ticks, as a safety net for anything the events miss.
+Per tick it makes one tmux call for every pane's state, capturing only the screens that may have
+changed (`PaneReader`). Git is re-read only for worktrees whose files changed (file events from
+watchfiles) plus a slow rolling resync, one worktree per few ticks, as a safety net for anything the
+events miss. Composing reuses every agent's snapshot whose inputs did not change, so an idle fleet
+costs one `list-panes` per tick and little else.
 """
 
 from __future__ import annotations
