@@ -37,7 +37,7 @@ from fleet_tui.status import classify, strip_ansi
 
 TAIL_LINES = 20
 RESYNC_AFTER = 60.0  # a worktree whose reading is older than this is re-read, at the pace below:
-RESYNC_EVERY_TICKS = 5  # one stale worktree per 5 ticks while file events arrive (a safety net),
+RESYNC_EVERY_TICKS = 10  # one stale worktree per 10 ticks while file events arrive (a safety net),
 RESYNC_EVERY_TICKS_UNWATCHED = 1  # one per tick when file watching failed (the only way to see changes)
 INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_watches")
 # watchfiles wakes (and takes the GIL) every step to check for events and the stop flag: 20 ms cost
