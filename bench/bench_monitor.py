@@ -188,6 +188,41 @@ def proc_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def inotify_watches() -> int:
+    """Inotify watches this process holds (the monitor's watcher: one per watched folder)."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            if os.readlink(fd) != "anon_inode:inotify":
+                continue
+            info = Path(f"/proc/self/fdinfo/{fd.name}").read_text()
+        except OSError:
+            continue
+        count += sum(1 for line in info.splitlines() if line.startswith("inotify "))
+    return count
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each live thread of this process, by Python thread name (pool threads summed)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    result: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(task.name), "other (native)")
+        name = name.split("_")[0] if name.startswith("fleet-git") else name
+        result[name] = result.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return result
+
+
+def children_cpu() -> float:
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
 def cpu_now() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -298,7 +333,11 @@ def measure_live(
     stop = threading.Event()
     errors: list[str] = []
     thread = threading.Thread(
-        target=monitor.run, args=(feed, stop), kwargs={"on_error": errors.append}, daemon=True
+        target=monitor.run,
+        args=(feed, stop),
+        kwargs={"on_error": errors.append},
+        daemon=True,
+        name="fleet-monitor",
     )
     started = time.monotonic()
     thread.start()
@@ -345,16 +384,23 @@ def measure_live(
             time.sleep(rest)
         server = bench_server_pid.get(fleet.tmux.socket)
         reads0, count0, cpu0, server0 = monitor.git_reads, feed.count, cpu_now(), proc_cpu(server)
+        threads0, kids0 = thread_cpu(), children_cpu()
         wall0 = time.perf_counter()
         time.sleep(idle_seconds)
         wall = time.perf_counter() - wall0
         cpu = cpu_now() - cpu0
+        threads1 = thread_cpu()
+        breakdown = {k: round(v - threads0.get(k, 0.0), 3) for k, v in threads1.items()}
+        breakdown["children (git, tmux clients)"] = round(children_cpu() - kids0, 3)
+        result["idle_cpu_breakdown_s"] = {k: v for k, v in breakdown.items() if v}
         result["idle_window_s"] = round(wall, 2)
         result["idle_cpu_s"] = round(cpu, 4)
         result["idle_cpu_s_per_30s"] = round(cpu * 30 / wall, 4)
         result["idle_git_readings"] = monitor.git_reads - reads0
         result["idle_publishes"] = feed.count - count0
         result["idle_tmux_server_cpu_s"] = round(proc_cpu(server) - server0, 4)
+        result["inotify_watches"] = inotify_watches()
+        result["monitor_watching"] = monitor.watching
     finally:
         stop.set()
         monitor._wake.set()
@@ -414,12 +460,85 @@ def meets(row: dict[str, Any]) -> dict[str, bool]:
 # -- the dashboard (optional) -----------------------------------------------------------------------
 
 
-def measure_ui(fleet: Fleet) -> dict[str, Any]:
+def measure_ui(fleet: Fleet, presses: int = 30, window: float = 20.0) -> dict[str, Any]:
+    """Keystroke latency and redraw CPU of the dashboard on this live fleet (headless Pilot)."""
     try:
-        from fleet_tui.ui.app import FleetApp  # noqa: F401
+        from fleet_tui.ui.app import FleetApp
+        from fleet_tui.ui.messages import SnapshotArrived
+        from fleet_tui.ui.source import LiveSource
     except ImportError as exc:
         return {"ui": f"not measured: the dashboard does not exist yet ({exc})"}
-    return {"ui": "not measured: the dashboard exists but its benchmark is not written yet"}
+    import asyncio
+
+    class CountingSource(LiveSource):
+        published = 0
+
+        def run(self, publish: Any, stop: threading.Event, on_error: Any) -> None:
+            def counted(snapshot: FleetSnapshot) -> None:
+                self.published += 1
+                publish(snapshot)
+
+            super().run(counted, stop, on_error)
+
+    async def drive() -> dict[str, Any]:
+        source = CountingSource(fleet)
+        app = FleetApp(source)
+        result: dict[str, Any] = {}
+        async with app.run_test(size=(200, 60)) as pilot:
+            deadline = time.monotonic() + 60
+            while app.snapshot is None or app.table.row_count < len(fleet.agents):
+                if time.monotonic() > deadline:
+                    return {"ui": "not measured: the dashboard showed no fleet in 60 s"}
+                await pilot.pause(0.1)
+            await pilot.pause(2.0)
+            table = app.table
+            latencies: list[float] = []
+            for i in range(presses):
+                key = "down" if (i // 10) % 2 == 0 else "up"
+                before = table.cursor_row
+                t0 = time.perf_counter()
+                await pilot.press(key)
+                while table.cursor_row == before and time.perf_counter() - t0 < 5:
+                    await asyncio.sleep(0.001)
+                latencies.append(time.perf_counter() - t0)
+                await pilot.pause(0.05)
+            result["ui_key_latency_median_s"] = round(statistics.median(latencies), 4)
+            result["ui_key_latency_p95_s"] = round(percentile(latencies, 95), 4)
+            result["ui_key_latency_max_s"] = round(max(latencies), 4)
+
+            # Redraw CPU of the UI thread (this thread: run_test runs the app here) per snapshot
+            # while nothing changes (the monitor publishes one per second).
+            published, cpu0, wall0 = source.published, time.thread_time(), time.perf_counter()
+            await pilot.pause(window)
+            refreshes = source.published - published
+            cpu = time.thread_time() - cpu0
+            result["ui_idle_refreshes"] = refreshes
+            result["ui_idle_cpu_s_per_30s"] = round(cpu * 30 / (time.perf_counter() - wall0), 4)
+            result["ui_cpu_per_idle_refresh_ms"] = round(cpu / max(1, refreshes) * 1000, 2)
+
+            # A refresh where every row changes (each agent's last line), applied and drawn.
+            snapshot = app.snapshot
+            assert snapshot is not None
+            costs: list[float] = []
+            for round_ in range(5):
+                agents = tuple(
+                    a.model_copy(update={"tail": (*a.tail, f"bench line {round_} of {a.name}")})
+                    for a in snapshot.agents
+                )
+                changed = snapshot.model_copy(update={"agents": agents})
+                cpu0 = time.thread_time()
+                app.post_message(SnapshotArrived(changed))
+                await pilot.pause()
+                await pilot.wait_for_scheduled_animations()
+                costs.append(time.thread_time() - cpu0)
+            result["ui_cpu_per_full_refresh_ms"] = round(statistics.median(costs) * 1000, 2)
+            result["ui_cells_rewritten_full_refresh"] = table.cell_updates
+        return result
+
+    try:
+        return asyncio.run(drive())
+    except Exception as exc:  # the monitor figures stand on their own
+        return {"ui": f"not measured: {type(exc).__name__}: {exc}"}
 
 
 # -- main -------------------------------------------------------------------------------------------
