@@ -493,15 +493,21 @@ def measure_ui(fleet: Fleet, presses: int = 30, window: float = 20.0) -> dict[st
             await pilot.pause(2.0)
             table = app.table
             latencies: list[float] = []
-            for i in range(presses):
-                key = "down" if (i // 10) % 2 == 0 else "up"
+            direction = "down"
+            for _ in range(presses):
                 before = table.cursor_row
+                if before >= table.row_count - 1:
+                    direction = "up"
+                elif before <= 0:
+                    direction = "down"
+                key = direction
                 t0 = time.perf_counter()
                 await pilot.press(key)
                 while table.cursor_row == before and time.perf_counter() - t0 < 5:
                     await asyncio.sleep(0.001)
                 latencies.append(time.perf_counter() - t0)
                 await pilot.pause(0.05)
+            result["ui_key_presses"] = len(latencies)
             result["ui_key_latency_median_s"] = round(statistics.median(latencies), 4)
             result["ui_key_latency_p95_s"] = round(percentile(latencies, 95), 4)
             result["ui_key_latency_max_s"] = round(max(latencies), 4)
