@@ -52,10 +52,7 @@ class Preset(BaseModel):
     @field_validator("env")
     @classmethod
     def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
-        for key in env:
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-                raise ValueError(f"{key!r} is not an environment variable name")
-        return env
+        return check_env_names(env)
 
     @field_validator("command", "restart_command")
     @classmethod
@@ -63,6 +60,14 @@ class Preset(BaseModel):
         if template:
             check_template(template)
         return template
+
+
+def check_env_names(env: dict[str, str]) -> dict[str, str]:
+    """Environment variable names only: they are written into the launcher's `export` lines."""
+    for key in env:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+            raise ValueError(f"{key!r} is not an environment variable name")
+    return env
 
 
 PLACEHOLDERS = ("prompt_file", "handoff_file", "worktree")

@@ -22,7 +22,14 @@ from pydantic import (
 )
 
 from fleet_tui.errors import SpecError
-from fleet_tui.presets import BUILTIN_PRESETS, Preset, StatusPatterns, check_template, merge_preset
+from fleet_tui.presets import (
+    BUILTIN_PRESETS,
+    Preset,
+    StatusPatterns,
+    check_env_names,
+    check_template,
+    merge_preset,
+)
 
 FLEET_FILE = "fleet.toml"
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
@@ -92,10 +99,7 @@ class AgentSpec(BaseModel):
     @field_validator("env")
     @classmethod
     def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
-        for key in env:
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-                raise ValueError(f"{key!r} is not an environment variable name")
-        return env
+        return check_env_names(env)
 
     @field_validator("task", "command", "restart_command", "verify")
     @classmethod

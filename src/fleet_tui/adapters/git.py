@@ -232,7 +232,9 @@ def file_states(path: Path, base: str) -> dict[str, tuple[str, ...]]:
     """Where each changed file's change lives: "committed" (on the branch since the merge-base),
     "uncommitted" (differs from HEAD, staged or not), "untracked"; a file can be both of the first two.
     Read only, like `read_worktree`."""
-    committed = run(path, "diff", "--name-only", "-z", "--no-renames", "--merge-base", base, "HEAD", strip=False)
+    committed = run(
+        path, "diff", "--name-only", "-z", "--no-renames", "--merge-base", base, "HEAD", strip=False
+    )
     uncommitted = run(path, "diff", "--name-only", "-z", "--no-renames", "HEAD", strip=False)
     states: dict[str, list[str]] = {}
     for state, out in (("committed", committed), ("uncommitted", uncommitted)):

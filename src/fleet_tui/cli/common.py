@@ -11,26 +11,12 @@ from rich.console import Console
 
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.errors import FleetError
-from fleet_tui.models import Status
 from fleet_tui.spec import FLEET_FILE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-STATUS_STYLE = {
-    Status.QUEUED: "dim",
-    Status.STARTING: "cyan",
-    Status.WORKING: "green",
-    Status.WAITING: "bold yellow",
-    Status.IDLE: "blue",
-    Status.EXITED: "white",
-    Status.CRASHED: "bold red",
-    Status.KILLED: "magenta",
-    Status.MERGED: "bold green",
-    Status.MISSING: "red",
-}
 
 
 class FleetGroup(click.Group):

@@ -9,12 +9,13 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from fleet_tui.cli.common import STATUS_STYLE, cli, err, fleet_from, fleet_options, open_dashboard, out
+from fleet_tui.cli.common import cli, err, fleet_from, fleet_options, open_dashboard, out
 from fleet_tui.engine.fleet import Plan
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.errors import FleetError
 from fleet_tui.models import FleetSnapshot
 from fleet_tui.spec import FLEET_FILE
+from fleet_tui.ui.format import STATUS_STYLE
 
 EXAMPLE = '''# fleet.toml: the agents fleet-tui runs on this repository.
 # Reference: every key and its default is listed in fleet-tui's README.

@@ -11,12 +11,13 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from fleet_tui.cli.common import STATUS_STYLE, cli, out
+from fleet_tui.cli.common import cli, out
 from fleet_tui.engine.launcher import agent_path
 from fleet_tui.errors import FleetError
 from fleet_tui.presets import BUILTIN_PRESETS, Preset
 from fleet_tui.spec import load_fleet
 from fleet_tui.status import bottom_lines, classify
+from fleet_tui.ui.format import STATUS_STYLE
 
 
 def _presets(fleet_file: Path | None) -> dict[str, Preset]:
