@@ -18,8 +18,9 @@ socket of its own, and measures:
   target: it is another process, but the batched capture is its work);
 - peak RSS of this process (harness + monitor).
 
-`--ui` adds, when the dashboard exists, the keystroke latency with N agents (Pilot: `down`, until
-the cursor row changes) and the redraw CPU per refresh.
+`--ui` adds, after the monitor figures, the dashboard's keystroke latency with the largest N (Pilot:
+`down`/`up`, until the cursor row changes, Pilot's wait for the redraw included) and the UI thread's
+CPU per refresh, idle and with every row changed.
 
 Everything lives in a temporary folder and a uniquely named tmux socket, both removed at the end
 (also on Ctrl-C).
@@ -442,8 +443,6 @@ def measure(bench: Bench, count: int, args: argparse.Namespace) -> dict[str, Any
     row["load_at_end"] = loadavg()
     row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     row["peak_rss_children_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
-    if args.ui:
-        row.update(measure_ui(fleet))
     row["meets_targets"] = meets(row)
     log(f"N={count}: {json.dumps({k: v for k, v in row.items() if k != 'monitor_errors'})}")
     return row
@@ -649,6 +648,12 @@ def main(argv: list[str] | None = None) -> int:
             bench = Bench(tmp=tmp, socket=f"fleet-bench-{os.getpid()}-{secrets.token_hex(3)}")
             for count in args.agents:
                 report["results"].append(measure(bench, count, args))
+            if args.ui:  # last, so the dashboard's threads and heap do not weigh on the monitor figures
+                count = args.agents[-1]
+                log(f"N={count}: dashboard (Pilot): keystrokes, then idle and full refreshes")
+                ui = {"agents": count, **measure_ui(bench.fleet(count))}
+                log(f"N={count}: {json.dumps(ui)}")
+                report["ui"] = ui
             report["machine"]["uptime_at_end"] = machine()["uptime"]
     finally:
         if bench is not None:
