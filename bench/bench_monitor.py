@@ -166,7 +166,16 @@ class Bench:
         return Fleet.open(self.repo, self.fleet_file)
 
     def kill_server(self) -> None:
+        """Stop this benchmark's tmux server and remove its socket file (tmux leaves it behind)."""
+        path = subprocess.run(
+            ["tmux", "-L", self.socket, "display-message", "-p", "#{socket_path}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+        if path.endswith(self.socket):
+            Path(path).unlink(missing_ok=True)
 
     def tmux_server_pid(self) -> int | None:
         out = subprocess.run(
@@ -357,8 +366,11 @@ def measure_live(
         names = [a.name for a in fleet.agents]
         for i in range(writes):
             name = rng.choice(names)
-            rel = f"docs/chapter{rng.randrange(20):02d}/bench-drift-{i:03d}-{secrets.token_hex(3)}.md"
-            target = fleet.layout.worktree(name) / rel
+            tree = fleet.layout.worktree(name)
+            docs = sorted(p.name for p in (tree / "docs").glob("chapter*") if p.is_dir())
+            folder = f"docs/{rng.choice(docs)}/" if docs else ""  # an existing folder, out of scope
+            rel = f"{folder}bench-drift-{i:03d}-{secrets.token_hex(3)}.md"
+            target = tree / rel
             feed.seen.clear()
             t0 = time.perf_counter()
             with feed.lock:
