@@ -358,3 +358,11 @@ async def test_a_key_moves_the_cursor_within_100ms_while_readings_take_2s() -> N
             await pilot.pause(0.2)
         assert max(latencies) < 0.1, latencies
         assert app.snapshot is not None and app.is_running
+
+
+def test_durations_keep_seconds_only_while_they_matter() -> None:
+    from fleet_tui.ui.format import duration
+
+    assert [duration(s) for s in (None, 42, 125, 599, 600, 1505, 7440, 3 * 86400 + 7200)] == [
+        "-", "42s", "2m05s", "9m59s", "10m", "25m", "2h04m", "3d02h"
+    ]  # fmt: skip

@@ -78,6 +78,7 @@ class FleetApp(SteeringActions, App[None]):
         self.notices: list[str] = []  # every attention notice, in order (tests read it)
         self._stop = threading.Event()
         self._errors: dict[str, float] = {}
+        self._applicable: tuple[bool, ...] = ()  # which keys applied when the Footer was last drawn
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -135,8 +136,16 @@ class FleetApp(SteeringActions, App[None]):
             agent = snapshot.agent(self.screen.agent.name)
             if agent is not None:
                 self.screen.update_agent(agent)
-        self.refresh_bindings()
+        self.refresh_applicable_keys()
         self._call_attention(fresh)
+
+    def refresh_applicable_keys(self) -> None:
+        """Redraw the Footer only when which keys apply changed: rebuilding it every second for
+        an unchanged fleet was most of the dashboard's idle CPU."""
+        state = tuple(self.applies(binding.action) for _, binding in self.merged_bindings())
+        if state != self._applicable:
+            self._applicable = state
+            self.refresh_bindings()
 
     def _call_attention(self, fresh: list[tuple[AgentSnapshot, str]]) -> None:
         if not fresh:

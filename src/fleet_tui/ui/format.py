@@ -42,14 +42,19 @@ Cells = tuple[Text, ...]
 
 
 def duration(seconds: float | None) -> str:
-    """A short human duration: 42s, 3m05s, 2h04m, 3d02h."""
+    """A short human duration: 42s, 3m05s, 25m, 2h04m, 3d02h.
+
+    Seconds only while they matter (under 10 minutes): past that a row's age changes once a
+    minute, so a table of long-running agents is not redrawn every second."""
     if seconds is None:
         return "-"
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
-    if s < 3600:
+    if s < 600:
         return f"{s // 60}m{s % 60:02d}s"
+    if s < 3600:
+        return f"{s // 60}m"
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
@@ -82,6 +87,12 @@ def lines_text(added: int, removed: int) -> Text:
 
 def truncate(line: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def row_clock(agent: AgentSnapshot, now: float) -> tuple[str, str]:
+    """The parts of a row that change with the clock alone: status age and runtime."""
+    runtime = duration(now - agent.started_at) if agent.started_at else "-"
+    return duration(now - agent.status_since), runtime
 
 
 def row_cells(agent: AgentSnapshot, now: float, attention: bool) -> Cells:

@@ -21,6 +21,7 @@ from fleet_tui.ui.format import (
     diff_line_style,
     overlap_names,
     row_cells,
+    row_clock,
     status_word,
 )
 
@@ -32,6 +33,7 @@ class AgentTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
         self._cells: dict[str, Cells] = {}
+        self._inputs: dict[str, tuple[object, ...]] = {}  # what each row was last drawn from
         self._widths: dict[str, int] = {}
         self.cell_updates = 0  # how many cells the last sync rewrote (tests and the benchmark read it)
 
@@ -45,7 +47,14 @@ class AgentTable(DataTable[Text]):
         for name in [n for n in self._cells if n not in names]:
             self.remove_row(name)
             del self._cells[name]
+            self._inputs.pop(name, None)
         for agent in agents:
+            # A row is drawn from its agent, the clock (as shown, to the second) and attention:
+            # when none of those changed, skip building and comparing its cells.
+            inputs = (agent, row_clock(agent, now), agent.name in attention)
+            if self._inputs.get(agent.name) == inputs:
+                continue
+            self._inputs[agent.name] = inputs
             cells = row_cells(agent, now, agent.name in attention)
             old = self._cells.get(agent.name)
             if old is None:
@@ -102,12 +111,21 @@ class PanePreview(Widget):
 class AgentDetail(Static):
     """The selected agent: why it has its status, its task, and its drifted and overlapping files."""
 
+    _shown: Text | None = None
+
     def show(self, agent: AgentSnapshot | None) -> None:
         if agent is None:
             self.border_title = "agent"
+            self._shown = None
             self.update(Text("no agent selected", style="dim"))
             return
         self.border_title = f"{agent.name} · {agent.branch}"
+        text = self._detail(agent)
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
+
+    def _detail(self, agent: AgentSnapshot) -> Text:
         text = Text()
         text.append(status_word(agent), style="bold")
         text.append(f": {agent.status_reason}")
@@ -136,7 +154,7 @@ class AgentDetail(Static):
             text.append("  none\n", style="dim")
         if overlap_names(agent):
             text.append("\nmerge one of them first, or narrow their scopes\n", style="dim italic")
-        self.update(text)
+        return text
 
 
 class DiffView(ScrollView, can_focus=True):
