@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Save an SVG of each dashboard screen, taken from the real app on a real fleet of fake agents.
+"""Save an SVG of each dashboard screen, taken from the real app on the real demo fleet.
 
-Builds a throwaway git repository in a temp folder, a fleet of scripted fake agents on a private
-tmux socket, drives the dashboard with Textual's Pilot (headless, 140x40) and writes
+Builds the `fleet-tui demo` fleet (a throwaway repository and six scripted agents, sped up) in a
+temp folder on a private demo socket, drives the dashboard with Textual's Pilot (headless, 140x40)
+once the fleet shows drift, overlap, a waiting and a crashed agent, and writes
 screenshots/{main,diff-inspector,help,send}.svg. Cleans up after itself: the tmux server it
 started and the temp folder (repository and worktrees) are removed, also when something fails.
 
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from fleet_tui.demo import build_demo
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.models import Status
 from fleet_tui.ui.app import FleetApp
@@ -33,90 +35,7 @@ from fleet_tui.ui.source import LiveSource
 from fleet_tui.ui.widgets import DiffView
 
 SIZE = (140, 40)
-
-FILES = {
-    "README.md": "# shop\n\nA tiny shop backend.\n",
-    "src/api/items.py": (
-        'ITEMS = [{"id": i, "name": f"item {i}"} for i in range(200)]\n\n\n'
-        "def list_items():\n    return ITEMS\n"
-    ),
-    "src/shared/config.py": "PAGE_SIZE = 50\nDEBUG = False\n",
-    "src/ui/table.py": "def render(rows):\n    return '\\n'.join(map(str, rows))\n",
-    "docs/api.md": "# API\n\n`GET /items` lists every item.\n",
-    "tests/test_items.py": (
-        "from src.api.items import list_items\n\n\ndef test_all():\n    assert list_items()\n"
-    ),
-}
-
-# Text inside a double-quoted argument of the fake agent's step language: quotes escaped.
-ITEMS_V2 = (
-    'ITEMS = [{\\"id\\": i, \\"name\\": f\\"item {i}\\"} for i in range(200)]\\n\\n\\n'
-    "def list_items(page: int = 1, size: int = 50) -> list[dict]:\\n"
-    '    \\"\\"\\"One page of items; the response shape stays the same.\\"\\"\\"\\n'
-    "    if page < 1:\\n        raise ValueError('page starts at 1')\\n"
-    "    start = (page - 1) * size\\n    return ITEMS[start : start + size]\\n"
-)
-
-SCRIPTS = {
-    "api": f"""say "Task: add pagination to GET /items"
-work 1 reading src/api/items.py
-write src/api/items.py "{ITEMS_V2}"
-commit paginate /items
-append src/shared/config.py "MAX_PAGE_SIZE = 200\\n"
-write tests/test_pagination.py "def test_first_page():\\n    assert True\\n"
-work 600 running the test suite
-""",
-    "docs": """say "Task: document pagination"
-write docs/pagination.md "# Pagination\\n\\nPass `page` and `size`.\\n"
-append src/shared/config.py "DOCS_URL = '/docs'\\n"
-ask "docs/api.md already has an example. Replace it?"
-""",
-    "ui": """say "Task: render the items table"
-append src/ui/table.py "\\n\\ndef header():\\n    return 'id name'\\n"
-work 1 building the table
-crash the table widget needs a terminal
-""",
-}
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def build_fleet(root: Path, socket: str) -> Fleet:
-    repo = root / "shop"
-    for rel, text in FILES.items():
-        path = repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "initial")
-    scripts = root / "scripts"
-    scripts.mkdir()
-    lines = ["[fleet]", 'name = "shop"', f'socket = "{socket}"', "idle_after = 60", ""]
-    scopes = {"api": '["src/api/**", "tests/**"]', "docs": '["docs/**"]', "ui": '["src/ui/**"]'}
-    for name, script in SCRIPTS.items():
-        (scripts / f"{name}.txt").write_text(script, encoding="utf-8")
-        lines += [
-            "[[agent]]",
-            f'name = "{name}"',
-            f'task = "the {name} part of pagination"',
-            f"scope = {scopes[name]}",
-            f'command = "fleet-fake-agent --script {scripts / name}.txt --prompt-file {{prompt_file}}"',
-            "",
-        ]
-    lines += [
-        "[[agent]]",
-        'name = "search"',
-        'task = "search over items, once pagination is in"',
-        'scope = ["src/search/**"]',
-        'command = "fleet-fake-agent --script /dev/null --prompt-file {prompt_file}"',
-        'depends_on = ["api"]',
-    ]
-    fleet_file = root / "fleet.toml"
-    fleet_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return Fleet.open(repo, fleet_file)
+SPEED = 3.0  # the demo's agents, three times as fast: the states below show within ~40 s
 
 
 async def until(pilot: object, check: Callable[[], object], what: str, timeout: float = 60.0) -> None:
@@ -135,14 +54,14 @@ async def shoot(fleet: Fleet, out: Path) -> None:
             snap = app.snapshot
             if snap is None:
                 return False
-            api, docs, ui = snap.agent("api"), snap.agent("docs"), snap.agent("ui")
+            statuses = {a.status for a in snap.agents}
             return bool(
-                api and api.drift and api.commits_ahead and api.status == Status.WORKING
-                and docs and docs.status == Status.WAITING
-                and ui and ui.status == Status.CRASHED
+                Status.WAITING in statuses and Status.CRASHED in statuses
+                and any(a.drift for a in snap.agents) and snap.overlaps
             )  # fmt: skip
 
-        await until(pilot, ready, "the agents to reach their states")
+        await until(pilot, ready, "the agents to reach their states", timeout=180.0)
+        app.select_agent("docs")  # the one that drifted
         await pilot.pause(1.0)
         app.clear_notifications()
         await pilot.pause()
@@ -162,10 +81,10 @@ async def shoot(fleet: Fleet, out: Path) -> None:
         app.save_screenshot("help.svg", str(out))
         await pilot.press("escape")
 
-        await pilot.press("down")
-        await until(pilot, lambda: app.selected_name == "docs", "docs selected")
+        app.select_agent("cli")  # the one asking a question
+        await pilot.pause()
         await pilot.press("s")
-        app.screen.query_one(Input).value = "y, and keep the old example under a 'Before' heading"
+        app.screen.query_one(Input).value = "y"
         await pilot.pause()
         app.save_screenshot("send.svg", str(out))
         await pilot.press("escape")
@@ -178,16 +97,11 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="fleet-shots-"))
-    socket = f"fleet-shots-{secrets.token_hex(4)}"
-    os.environ.update(
-        {
-            "GIT_AUTHOR_NAME": "Fleet Demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
-            "GIT_COMMITTER_NAME": "Fleet Demo", "GIT_COMMITTER_EMAIL": "demo@example.com",
-        }
-    )  # fmt: skip
+    socket = f"fleet-tui-demo-shots-{secrets.token_hex(4)}"
     os.environ.pop("TMUX", None)
     try:
-        fleet = build_fleet(root, socket)
+        demo = build_demo(root / "demo", speed=SPEED, socket=socket, name="demo")
+        fleet = Fleet.open(demo.repo)
         fleet.up()
         asyncio.run(shoot(fleet, args.out))
     finally:

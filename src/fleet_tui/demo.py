@@ -240,8 +240,8 @@ AGENTS: tuple[DemoAgent, ...] = (
             ("work", "8", "Writing tests for quoted names"),
             (
                 "crash",
-                "lost the connection to the model API (a simulated crash: "
-                "press r on this agent to restart it with a handoff)",
+                # Short enough for one pane line, so it is the agent's last line in the table.
+                "lost the connection to the model API (simulated; r restarts it)",
             ),
             RESTART,
             *_resume(
