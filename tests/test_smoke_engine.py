@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from helpers import wait_snapshot
+
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.models import Status
-from helpers import wait_snapshot
 
 
 def test_up_reads_drift_and_question(make_fleet) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pathspec
 
@@ -16,7 +17,7 @@ class Scope:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
-        self._spec: pathspec.PathSpec = compile_scope(list(self.patterns))
+        self._spec: pathspec.PathSpec[Any] = compile_scope(list(self.patterns))
 
     def __contains__(self, path: str) -> bool:
         return bool(self._spec.match_file(path))

@@ -48,7 +48,7 @@ def _slug(value: str) -> str:
 Slug = Annotated[str, AfterValidator(_slug)]
 
 
-def compile_scope(patterns: list[str]) -> pathspec.PathSpec:
+def compile_scope(patterns: list[str]) -> pathspec.PathSpec[Any]:
     """Compile gitignore-style scope patterns (raises ValueError on a bad pattern)."""
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
@@ -114,7 +114,7 @@ class FleetFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    fleet: FleetSettings = Field(default_factory=lambda: FleetSettings())  # type: ignore[call-arg]
+    fleet: FleetSettings = Field(default_factory=lambda: FleetSettings())
     agent: list[AgentSpec] = Field(min_length=1)
     preset: dict[Slug, dict[str, Any]] = Field(default_factory=dict)
 
@@ -140,7 +140,7 @@ class Agent(BaseModel):
     def branch(self) -> str:
         return f"fleet/{self.name}"
 
-    def scope_spec(self) -> pathspec.PathSpec:
+    def scope_spec(self) -> pathspec.PathSpec[Any]:
         return compile_scope(list(self.scope))
 
     def in_scope(self, path: str) -> bool:

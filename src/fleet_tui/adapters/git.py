@@ -335,7 +335,10 @@ def save_snapshot(
         return None
     commit, head = made
     newest = next(iter(list_snapshots(worktree, agent, with_files=False)), None)
-    tree_of = lambda ref: run(worktree, "rev-parse", f"{ref}^{{tree}}")  # noqa: E731
+
+    def tree_of(ref: str) -> str:
+        return run(worktree, "rev-parse", f"{ref}^{{tree}}")
+
     if newest and newest.parent == head and tree_of(newest.commit) == tree_of(commit):
         return None
     stamp = time.time() if when is None else when

@@ -6,6 +6,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.markup import escape
@@ -67,7 +68,7 @@ def list_presets(fleet_file: Path | None) -> None:
     help="Seconds since the screen last changed (default: just changed).",
 )
 def explain_status(
-    screen: click.utils.LazyFile,
+    screen: TextIO,
     preset_name: str,
     fleet_file: Path | None,
     exit_code: int | None,

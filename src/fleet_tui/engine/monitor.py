@@ -294,7 +294,9 @@ class Monitor:
         self._timed = self._timed or not timeless
         return verdict
 
-    def _agent_snapshot(self, name: str, state: FleetState, entries: tuple, now: float) -> AgentSnapshot:
+    def _agent_snapshot(
+        self, name: str, state: FleetState, entries: tuple[OverlapEntry, ...], now: float
+    ) -> AgentSnapshot:
         agent = self._agents[name]
         record = state.agent(name)
         pane = self._panes.get(name)
