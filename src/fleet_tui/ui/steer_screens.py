@@ -324,6 +324,9 @@ class MergeScreen(SteerModal):
             self.query_one("#merge-message", Input).display = True
             self.query_one("#merge-message", Input).focus()
         self._update_button()
+        merge = self.query_one("#merge-yes", Button)
+        if not merge.disabled and not pre.uncommitted:
+            merge.focus()  # every check passed: enter merges (Cancel stays focused until then)
 
     @on(Input.Changed, "#merge-message")
     def _update_button(self) -> None:
