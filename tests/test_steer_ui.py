@@ -143,6 +143,7 @@ async def test_merge_preflight_modal_and_the_merge_queue(make_fleet, repo: Path)
         assert "FAIL" in text_of(screen, "#merge-checks") and "verify" in text_of(screen, "#merge-checks")
         assert "verify says no" in text_of(screen, "#verify-output")
         assert screen.query_one("#merge-yes", Button).disabled
+        assert screen.focused is screen.query_one("#merge-no", Button), "a refused merge keeps Cancel"
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, MergeScreen))
         assert git(repo, "rev-parse", "main") == head
@@ -154,7 +155,8 @@ async def test_merge_preflight_modal_and_the_merge_queue(make_fleet, repo: Path)
         screen = app.screen  # type: ignore[assignment]
         await until(pilot, lambda: not screen.query_one("#merge-yes", Button).disabled, what="mergeable")
         assert "merges cleanly into main" in text_of(screen, "#merge-checks")
-        await pilot.click("#merge-yes")
+        assert screen.focused is screen.query_one("#merge-yes", Button), "all checks passed: enter merges"
+        await pilot.press("enter")
         await until(pilot, lambda: load_state(fleet.layout).agent("beta").phase == "merged", what="merged")
         assert git(repo, "log", "-1", "--format=%s", "main").startswith("Merge fleet/beta")
         await ready(pilot, beta=Status.MERGED)
