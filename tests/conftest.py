@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from fleet_tui.adapters import processes
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.launcher import AGENT_MARKER, agent_id
 
 REPO_FILES = {
     "README.md": "# sample\n",
@@ -97,7 +99,7 @@ MakeFleet = Callable[..., Fleet]
 
 
 @pytest.fixture
-def make_fleet(repo: Path, tmp_path: Path, server: Any) -> MakeFleet:
+def make_fleet(repo: Path, tmp_path: Path, server: Any) -> Iterator[MakeFleet]:
     """Write a fleet file of fake agents (outside the repo) and open it on a test tmux socket.
 
     Each agent is a dict of fleet.toml keys plus `script`: the fake agent's script text.
@@ -123,6 +125,13 @@ def make_fleet(repo: Path, tmp_path: Path, server: Any) -> MakeFleet:
             lines += [f"{k} = {toml_value(v)}" for k, v in spec.items()]
         fleet_file = tmp_path / "fleet.toml"
         fleet_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return Fleet.open(repo, fleet_file)
+        fleet = Fleet.open(repo, fleet_file)
+        made.append(fleet)
+        return fleet
 
-    return make
+    made: list[Fleet] = []
+    yield make
+    # No test leaves an agent process behind, not even one that ignores SIGHUP and SIGTERM.
+    for fleet in made:
+        for agent in fleet.agents:
+            processes.stop_pids(processes.with_env(AGENT_MARKER, agent_id(fleet.layout, agent.name)), 0.5)

@@ -111,7 +111,7 @@ def test_status_table_down_and_down_again_from_a_subfolder(
     assert table.exit_code == 0, table.output
     assert "api" in table.output and "done" in table.output and "session up" in table.output
     state_before = (repo / ".fleet" / "state.json").read_bytes()
-    heads = git(repo, "show-ref")
+    heads = git(repo, "show-ref", "--heads")
 
     down = run("down")
     assert down.exit_code == 0, down.output
@@ -119,7 +119,7 @@ def test_status_table_down_and_down_again_from_a_subfolder(
     assert not live.tmux.session_exists(live.session)
     for name in ("api", "done"):
         assert git(live.layout.worktree(name), "rev-parse", "--abbrev-ref", "HEAD").strip() == f"fleet/{name}"
-    assert git(repo, "show-ref") == heads
+    assert git(repo, "show-ref", "--heads") == heads  # branches stay (down may add a snapshot ref)
     assert (repo / ".fleet" / "state.json").read_bytes() == state_before
     again = run("down")
     assert again.exit_code == 0
@@ -173,8 +173,8 @@ def test_plan_names_a_missing_agent_program(repo: Path) -> None:
     )
     result = run("plan", "-C", str(repo))
     assert result.exit_code == 2
-    assert "agent 'api' uses preset 'ghost'" in one_line(result)
-    assert "'fleet-tui-no-such-cli' is not installed" in one_line(result)
+    assert "not installed" in one_line(result)
+    assert "'api' (preset 'ghost') needs 'fleet-tui-no-such-cli'" in one_line(result)
     assert "Traceback" not in result.output
 
 
@@ -263,3 +263,26 @@ def test_missing_program_is_said_plainly(
     assert "Traceback" not in result.stderr + result.stdout
     assert len(result.stderr.strip().splitlines()) <= 2  # the message and its hint
     assert not (repo / ".fleet").exists()  # nothing half-made
+
+
+def test_an_empty_repository_says_it_has_no_commits(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q", "-b", "main")
+    (empty / "fleet.toml").write_text('[[agent]]\nname = "a"\ntask = "t"\nscope = ["x"]\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-C", str(empty), "plan"])
+    assert result.exit_code == 2
+    assert "has no commits yet" in result.output and "Traceback" not in result.output
+
+
+def test_status_shows_a_missing_worktree_as_a_problem(make_fleet) -> None:
+    import shutil
+
+    fleet = make_fleet([{"name": "gone"}])
+    fleet.up()
+    shutil.rmtree(fleet.layout.worktree("gone"))
+    result = CliRunner().invoke(
+        cli, ["-C", str(fleet.root), "-f", str(fleet.spec.path), "status", "--sample", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "problem gone:" in " ".join(result.output.split()) and "fleet-tui up" in result.output

@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 from conftest import git, toml_value, write_files
-from helpers import wait_for
+from helpers import wait_for, wait_snapshot
 
+from fleet_tui.adapters import processes
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.launcher import AGENT_MARKER, agent_id
+from fleet_tui.engine.monitor import Monitor
 from fleet_tui.errors import EnvironmentProblem, SpecError
+from fleet_tui.models import Status
 
 PANE_FIELDS = (
     "#{pane_id}\t#{window_id}\t#{@fleet_agent}\t#{pane_title}\t#{pane_current_path}\t#{remain-on-exit}"
@@ -99,7 +103,12 @@ def test_a_worktree_deleted_by_hand_is_recreated(make_fleet: Any, server: Any) -
     shutil.rmtree(one)
 
     report = fleet.up()
-    assert report.changes == [f"created worktree {one} on fleet/one"]
+    assert report.changes[0] == f"created worktree {one} on fleet/one"
+    # The agent was still running in the deleted folder: it restarts in the new one, with a handoff.
+    assert report.changes[1].startswith("restarted one with a handoff: its worktree was re-created")
+    assert len(report.changes) == 2
+    pane = wait_for(lambda: next((p for p in panes(server, fleet.session) if p["agent"] == "one"), None))
+    assert pane["path"] == str(one)
     assert branch_of(one) == "fleet/one"
     assert git(fleet.root, "rev-parse", "fleet/one").strip() == tip  # the branch and its commit stay
     assert (one / "src" / "kept.py").read_text(encoding="utf-8") == "x = 1\n"
@@ -111,7 +120,7 @@ def test_a_killed_session_is_rebuilt_without_touching_worktrees(make_fleet: Any,
     fleet.up()
     one = fleet.layout.worktree("one")
     write_files(one, {"src/app.py": "uncommitted work\n", "notes.txt": "untracked work\n"})
-    heads = git(fleet.root, "show-ref")
+    heads = git(fleet.root, "show-ref", "--heads")
     worktrees = git(fleet.root, "worktree", "list", "--porcelain")
     server.cmd("kill-session", "-t", f"={fleet.session}")
     assert not fleet.tmux.session_exists(fleet.session)
@@ -119,12 +128,20 @@ def test_a_killed_session_is_rebuilt_without_touching_worktrees(make_fleet: Any,
     report = fleet.up()
     assert not any("branch" in c or "worktree" in c for c in report.changes), report.changes
     assert any("started tmux session" in c for c in report.changes)
+    assert (
+        sum(
+            c.startswith(("restarted one with a handoff", "restarted two with a handoff"))
+            for c in report.changes
+        )
+        == 2
+    )
+    assert fleet.layout.handoff_file("one").exists()
     rebuilt = panes(server, fleet.session)
     assert sorted(p["agent"] for p in rebuilt) == ["one", "two"]
     assert all(p["remain"] == "on" and p["title"] == p["agent"] for p in rebuilt)
     assert (one / "src" / "app.py").read_text(encoding="utf-8") == "uncommitted work\n"
     assert (one / "notes.txt").read_text(encoding="utf-8") == "untracked work\n"
-    assert git(fleet.root, "show-ref") == heads
+    assert git(fleet.root, "show-ref", "--heads") == heads  # a snapshot ref is new; branches stay
     assert git(fleet.root, "worktree", "list", "--porcelain") == worktrees
 
 
@@ -135,7 +152,8 @@ def test_a_pane_closed_by_hand_is_added_back(make_fleet: Any, server: Any) -> No
     assert two
     server.cmd("kill-pane", "-t", two)
     report = fleet.up()
-    assert report.changes == [f"started two in {fleet.layout.worktree('two')}"]
+    assert len(report.changes) == 1
+    assert report.changes[0].startswith("restarted two with a handoff: its pane was gone")
     assert sorted(p["agent"] for p in panes(server, fleet.session)) == ["one", "two"]
 
 
@@ -216,3 +234,63 @@ def test_an_existing_branch_is_used_and_said_so(make_fleet, repo) -> None:
     fleet = make_fleet([{"name": "a"}])
     report = fleet.up()
     assert "using the existing branch fleet/a" in report.changes
+
+
+def agent_processes(fleet: Fleet, name: str) -> set[int]:
+    return processes.with_env(AGENT_MARKER, agent_id(fleet.layout, name))
+
+
+def test_down_stops_every_agent_process_even_stubborn_ones(make_fleet: Any) -> None:
+    fleet: Fleet = make_fleet(
+        [
+            {"name": "busy", "script": 'orphan\nsay "helper started"\nwork 600 thinking\n'},
+            {"name": "plain", "command": "sleep 1234"},
+        ]
+    )
+    fleet.up()
+    # The launcher sets the marker for what it starts: the agent and its helper carry it.
+    wait_for(lambda: len(agent_processes(fleet, "busy")) >= 2, what="agent and helper")
+    wait_for(lambda: agent_processes(fleet, "plain"), what="sleep")
+    assert fleet.down()
+    assert not agent_processes(fleet, "busy"), "nothing of the agent keeps working headless"
+    assert not agent_processes(fleet, "plain")
+
+
+def test_a_lost_session_never_leaves_two_copies_of_an_agent(make_fleet: Any, server: Any) -> None:
+    # An agent whose helper ignores SIGHUP and SIGTERM survives the tmux server's death.
+    fleet: Fleet = make_fleet([{"name": "one", "script": 'orphan\nsay "helper started"\nidle\n'}])
+    fleet.up()
+    wait_for(lambda: len(agent_processes(fleet, "one")) >= 2, what="agent and helper")
+    server.cmd("kill-server")
+    survivors = wait_for(lambda: agent_processes(fleet, "one"), what="the stubborn helper")
+    report = fleet.up()
+    assert any(c.startswith("restarted one with a handoff") for c in report.changes), report.changes
+    assert not processes.alive(survivors), "the old run's processes were stopped before the new one"
+    pane = fleet.tmux.list_panes(fleet.session)[0]
+    wait_for(lambda: agent_processes(fleet, "one") <= processes.tree(pane.pid), what="only the new run")
+
+
+def test_a_rebuild_does_not_run_ended_or_killed_agents_again(make_fleet: Any, server: Any) -> None:
+    from fleet_tui.engine import steering
+
+    fleet: Fleet = make_fleet(
+        [
+            {"name": "done", "script": 'append src/done.txt "once\\n"\nexit 0\n'},
+            {"name": "boom", "script": "crash on cue\n"},
+            {"name": "stopped", "script": "idle\n"},
+        ]
+    )
+    fleet.up()
+    wait_for(lambda: (fleet.layout.worktree("done") / "src" / "done.txt").exists(), what="done's work")
+    wait_for(lambda: all(fleet.layout.exit_file(n).exists() for n in ("done", "boom")), what="exits")
+    steering.kill(fleet, "stopped", grace=0.5)
+    server.cmd("kill-session", "-t", f"={fleet.session}")
+
+    report = fleet.up()
+    assert "done had ended (exit code 0): not started again" in report.changes
+    assert "boom had ended (exit code 1): not started again" in report.changes
+    assert "stopped was killed: not started again" in report.changes
+    monitor = Monitor(fleet)
+    snap = wait_snapshot(monitor, lambda s: s.agent("boom").status == Status.CRASHED, what="crashed again")
+    assert snap.agent("done").status == Status.EXITED and snap.agent("stopped").status == Status.KILLED
+    assert (fleet.layout.worktree("done") / "src" / "done.txt").read_text() == "once\n", "not run twice"

@@ -94,6 +94,23 @@ def test_missing_program_is_named_at_plan_and_up(make_fleet, monkeypatch) -> Non
     assert "fleet-no-such-program" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_every_missing_program_is_named_at_once_including_a_commands_own(make_fleet) -> None:
+    fleet = make_fleet(
+        [
+            {"name": "own", "command": "alsonotthere --task {prompt_file}"},
+            {"name": "ghost", "preset": "ghost"},
+            {"name": "fine", "command": 'cat {prompt_file}; exec "${SHELL:-/bin/sh}"'},
+        ],
+        preamble='[preset.ghost]\nprogram = "fleet-no-such-program"\ncommand = "x"\n',
+    )
+    with pytest.raises(EnvironmentProblem) as info:
+        fleet.up()
+    message = str(info.value)
+    assert "'own' (its command) needs 'alsonotthere'" in message
+    assert "'ghost' (preset 'ghost') needs 'fleet-no-such-program'" in message
+    assert "fine" not in message
+
+
 def test_launcher_sets_path_and_preset_env_itself(make_fleet, monkeypatch, tmp_path) -> None:
     # A tmux server started with a bare PATH (no venv) and none of the preset's variables.
     monkeypatch.setenv("PATH", "/usr/bin:/bin")

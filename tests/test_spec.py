@@ -69,6 +69,16 @@ BAD_FILES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "agent[0] (api).scope",
         ("the scope is empty",),
     ),
+    "negation-only-scope": (
+        AGENT.replace('["src/**"]', '["!src/**"]'),
+        "agent[0] (api).scope",
+        ("only excludes files", "matches nothing"),
+    ),
+    "bad-socket": (
+        '[fleet]\nsocket = "../../etc/x"\n' + AGENT,
+        "fleet.socket",
+        ("not a valid tmux socket name",),
+    ),
     "scope-not-a-list": (
         AGENT.replace('["src/**"]', '"src/**"'),
         "agent[0] (api).scope",

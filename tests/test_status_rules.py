@@ -41,6 +41,13 @@ def test_exit_code_beats_the_screen() -> None:
     assert verdict("> ", exit_code=1).status == Status.CRASHED
 
 
+def test_shell_exit_codes_say_what_they_mean() -> None:
+    missing = verdict("sh: 1: claude: not found", exit_code=127, dead=True)
+    assert missing.status == Status.CRASHED
+    assert missing.reason.startswith("exit code 127: command not found")
+    assert verdict("", exit_code=143, dead=True).reason == "exit code 143: terminated (SIGTERM)"
+
+
 def test_a_dead_pane_without_exit_code_is_crashed_and_says_so() -> None:
     result = verdict("> ", dead=True)
     assert result.status == Status.CRASHED

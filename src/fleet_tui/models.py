@@ -62,6 +62,7 @@ class PaneReading(Reading):
     width: int
     height: int
     screen: str  # visible screen with colour escapes
+    activity: float | None = None  # last output in the pane's window (tmux, one-second grain)
 
 
 class StatusVerdict(Reading):

@@ -48,6 +48,15 @@ def _slug(value: str) -> str:
 Slug = Annotated[str, AfterValidator(_slug)]
 
 
+def _socket(value: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValueError(f"{value!r} is not a valid tmux socket name: use 1-48 letters, digits, '-' or '_'")
+    return value
+
+
+SocketName = Annotated[str, AfterValidator(_socket)]
+
+
 def compile_scope(patterns: list[str]) -> pathspec.PathSpec[Any]:
     """Compile gitignore-style scope patterns (raises ValueError on a bad pattern)."""
     return pathspec.GitIgnoreSpec.from_lines(patterns)
@@ -59,7 +68,7 @@ class FleetSettings(BaseModel):
     name: Slug | None = None
     base: str | None = None
     worktree_root: str | None = None
-    socket: Slug = "fleet-tui"
+    socket: SocketName = "fleet-tui"
     panes_per_window: int = Field(4, ge=1, le=16)
     idle_after: float = Field(15.0, gt=0, le=86400, allow_inf_nan=False)
     bell: bool = True
@@ -89,6 +98,10 @@ class AgentSpec(BaseModel):
         meaningful = [p for p in patterns if p.strip() and not p.strip().startswith("#")]
         if not meaningful:
             raise ValueError("the scope is empty: give at least one gitignore-style pattern")
+        if all(p.strip().startswith("!") for p in meaningful):
+            raise ValueError(
+                "the scope only excludes files (every pattern starts with '!'): it matches nothing"
+            )
         for pattern in meaningful:
             try:
                 compile_scope([pattern])

@@ -11,6 +11,14 @@ from fleet_tui.presets import Preset, StatusPatterns
 # CSI sequences, OSC sequences (title setting, hyperlinks), and lone two-byte escapes.
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 STARTING_GRACE = 5.0
+# What a shell means by these exit codes (the launcher runs the command through sh).
+SHELL_EXIT_MEANINGS = {
+    126: "the command is not executable",
+    127: "command not found (is the agent's program installed and on PATH?)",
+    130: "interrupted (Ctrl-C)",
+    137: "killed (SIGKILL)",
+    143: "terminated (SIGTERM)",
+}
 
 
 def strip_ansi(text: str) -> str:
@@ -69,7 +77,9 @@ def classify(
     if exit_code is not None:
         if exit_code == 0:
             return StatusVerdict(status=Status.EXITED, reason="exit code 0")
-        return StatusVerdict(status=Status.CRASHED, reason=f"exit code {exit_code}")
+        meaning = SHELL_EXIT_MEANINGS.get(exit_code)
+        reason = f"exit code {exit_code}" + (f": {meaning}" if meaning else "")
+        return StatusVerdict(status=Status.CRASHED, reason=reason)
     if dead:
         return StatusVerdict(status=Status.CRASHED, reason="process died, exit code unknown")
     verdict = classify_screen(screen, preset)

@@ -66,6 +66,41 @@ def tree(leader: int) -> set[int]:
     return seen & {p.pid for p in procs}
 
 
+def with_env(name: str, value: str) -> set[int]:
+    """Live processes whose environment holds NAME=value (Linux; elsewhere none are found).
+
+    fleet-tui marks every agent process this way, so processes that left the pane's tree and
+    session (setsid, or survivors of a lost tmux session) are still found and stopped.
+    """
+    wanted = f"{name}={value}".encode()
+    found: set[int] = set()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0") and not _is_zombie(int(entry.name)):
+            found.add(int(entry.name))
+    return found
+
+
+def stop_pids(pids: set[int], grace: float) -> StopResult:
+    """SIGTERM, then SIGKILL after `grace` seconds for those still alive."""
+    targets = alive(pids)
+    if not targets:
+        return StopResult((), ())
+    _signal(targets, signal.SIGTERM)
+    stubborn = _wait_gone(targets, time.monotonic() + grace)
+    _signal(stubborn, signal.SIGKILL)
+    _wait_gone(stubborn, time.monotonic() + 2.0)
+    return StopResult(tuple(sorted(targets - stubborn)), tuple(sorted(stubborn)))
+
+
 def _signal(pids: set[int], sig: signal.Signals) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -111,18 +146,13 @@ def stop_tree(leader: int, grace: float = 3.0, *, spare_leader: bool = True) -> 
     by itself; it is killed only if it still lives after the others are gone.
     """
     targets = tree(leader) - ({leader} if spare_leader else set())
-    if not targets:
-        return StopResult((), ())
-    _signal(targets, signal.SIGTERM)
-    stubborn = _wait_gone(targets, time.monotonic() + grace)
-    _signal(stubborn, signal.SIGKILL)
-    _wait_gone(stubborn, time.monotonic() + 2.0)
+    result = stop_pids(targets, grace)
     if spare_leader and _exists(leader):
         time.sleep(0.2)
         left = tree(leader) - {leader}
         if left:
             _signal(left, signal.SIGKILL)
-    return StopResult(tuple(sorted(targets - stubborn)), tuple(sorted(stubborn)))
+    return result
 
 
 def alive(pids: set[int]) -> set[int]:

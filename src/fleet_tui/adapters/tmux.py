@@ -368,10 +368,13 @@ class PaneReader:
     ) -> list[PaneReading]:
         panes: list[PaneReading] = []
         captured: dict[str, float] = {}
-        for pane_id, row, _ in rows:
+        for pane_id, row, activity in rows:
             if pane_id in screens:
                 fields = "\t".join(row.split("\t")[: PANE_FORMAT.count("\t") + 1])
-                panes.append(self.tmux._parse_pane(fields, screens[pane_id]))
+                pane = self.tmux._parse_pane(fields, screens[pane_id])
+                if activity.isdigit():
+                    pane = pane.model_copy(update={"activity": float(activity)})
+                panes.append(pane)
                 captured[pane_id] = when[pane_id]
             else:
                 panes.append(self._panes[pane_id])

@@ -166,6 +166,8 @@ def print_status(snapshot: FleetSnapshot) -> None:
         )
     out.print(table)
     for agent in snapshot.agents:
+        if agent.git_error:
+            out.print(f"[red]problem[/] {agent.name}: {escape(agent.git_error)}")
         if agent.drift:
             out.print(f"[red]drift[/] {agent.name}: {escape(', '.join(agent.drift))}")
     for entry in snapshot.overlaps:

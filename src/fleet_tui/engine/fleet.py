@@ -5,27 +5,81 @@ No UI here: the CLI, the dashboard and the tests all drive this module.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import shlex
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fleet_tui.adapters import git
+from fleet_tui.adapters import git, processes
+from fleet_tui.adapters.git import WorkSnapshot
 from fleet_tui.adapters.tmux import PaneStart, Tmux, require_tmux
-from fleet_tui.engine.launcher import agent_path, write_launcher, write_queued
+from fleet_tui.engine.launcher import (
+    AGENT_MARKER,
+    agent_id,
+    agent_path,
+    write_launcher,
+    write_placeholder,
+    write_queued,
+)
 from fleet_tui.engine.state import (
     STATE_DIR,
     FleetState,
     Layout,
     load_state,
     log_event,
+    read_exit,
     save_state,
 )
-from fleet_tui.errors import EnvironmentProblem, SpecError
-from fleet_tui.models import OverlapEntry
+from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed, SpecError
+from fleet_tui.models import OverlapEntry, PaneReading
 from fleet_tui.scope import Scope, predicted_overlaps, unmatched_patterns
 from fleet_tui.spec import FLEET_FILE, Agent, FleetSpec, load_fleet
+
+# Words a command line may start with that are not programs to look for.
+SHELL_WORDS = frozenset(
+    [
+        "cat",
+        "cd",
+        "echo",
+        "env",
+        "exec",
+        "exit",
+        "export",
+        "if",
+        "for",
+        "while",
+        "case",
+        "printf",
+        "read",
+        "set",
+        "test",
+        "true",
+        "false",
+        "time",
+        "command",
+        "builtin",
+        "eval",
+        "source",
+        ".",
+        "[",
+        "{",
+    ]
+)
+
+
+def command_program(template: str) -> str | None:
+    """The program a command template starts with, when it is a plain word we can look up."""
+    try:
+        words = shlex.split(template)
+    except ValueError:
+        return None
+    if not words or any(c in words[0] for c in "$`=(){};|&<>"):
+        return None
+    first = words[0]
+    return None if first in SHELL_WORDS else first
 
 
 def slugify(text: str) -> str:
@@ -105,6 +159,11 @@ class Fleet:
                 "as untracked files",
                 "choose a folder outside the repository, e.g. the default ../<repo>-fleet",
             )
+        if not git.ok(root, "rev-parse", "--verify", "--quiet", "HEAD"):
+            raise EnvironmentProblem(
+                f"the repository {root} has no commits yet",
+                "commit something first: every agent's branch starts from a commit of the base branch",
+            )
         if not git.branch_exists(root, base):
             raise SpecError(
                 str(path),
@@ -115,16 +174,20 @@ class Fleet:
         return cls(spec, root, base)
 
     def check_programs(self) -> None:
-        """Every preset's program must be installed: say which is missing, and for whom."""
+        """Every agent's program must be installed: say which are missing, and for whom, at once."""
         path = agent_path()
+        missing = []
         for agent in self.spec.agents:
-            program = agent.preset.program
-            if program and shutil.which(program, path=path) is None:
-                raise EnvironmentProblem(
-                    f"agent {agent.name!r} uses preset {agent.preset_name!r}, "
-                    f"but its program {program!r} is not installed (not on PATH)",
-                    f"install {program}, or give the agent another `preset` or `command`",
-                )
+            needs = {agent.preset.program: f"preset {agent.preset_name!r}"}
+            needs.setdefault(command_program(agent.preset.command), "its command")
+            for program, where in needs.items():
+                if program and shutil.which(program, path=path) is None:
+                    missing.append(f"{agent.name!r} ({where}) needs {program!r}")
+        if missing:
+            raise EnvironmentProblem(
+                "not installed (not on PATH): " + "; ".join(missing),
+                "install what is missing, or give those agents another `preset` or `command`",
+            )
 
     @property
     def agents(self) -> tuple[Agent, ...]:
@@ -169,23 +232,33 @@ class Fleet:
     # -- up / down -------------------------------------------------------------------------
 
     def up(self) -> UpReport:
-        """Create what is missing (worktrees, branches, session, panes); touch nothing else."""
+        """Create what is missing (worktrees, branches, session, panes); touch nothing else.
+
+        A pane that is missing (the session was lost, or the pane closed) comes back as its agent
+        was: killed and merged agents stay so, an agent that had ended shows its exit code again,
+        and an agent whose process was lost with it restarts with a handoff of its work.
+        """
         require_tmux()
         self.check_programs()
+        self._check_worktree_paths()
         report = UpReport()
         self.layout.state_dir.mkdir(parents=True, exist_ok=True)
         if git.exclude_path(self.root, f"/{STATE_DIR}/"):
             report.add(f"excluded {STATE_DIR}/ through .git/info/exclude")
         state = load_state(self.layout)
-        for agent in self.agents:
-            self._ensure_worktree(agent, state, report)
+        recreated = [a.name for a in self.agents if self._ensure_worktree(a, state, report)]
         save_state(self.layout, state)
 
         alive = self.tmux.session_exists(self.session)
-        present = {p.agent for p in self.tmux.list_panes(self.session)} if alive else set()
-        missing = [a for a in self.spec.launch_order() if a not in present]
+        panes = {p.agent: p for p in self.tmux.list_panes(self.session)} if alive else {}
+        for name in sorted(set(panes) - set(self.spec.names)):
+            report.add(f"the pane of {name!r} is left as it is: {name} is no longer in the fleet file")
+        missing = [a for a in self.spec.launch_order() if a not in panes]
+        interrupted: list[str] = []
         if missing:
-            starts = [self._pane_start(self.agent(name), state, report) for name in missing]
+            for name in missing:  # leftovers of a lost session must not work beside the new pane
+                self.stop_agent(name, None)
+            starts = [self._pane_start(self.agent(name), state, report, interrupted) for name in missing]
             per_window = self.spec.settings.panes_per_window
             if alive:
                 self.tmux.add_panes(self.session, starts, per_window)
@@ -193,21 +266,42 @@ class Fleet:
                 self.tmux.create_session(self.session, starts, per_window)
                 report.add(f"started tmux session {self.session!r} on socket {self.tmux.socket!r}")
             save_state(self.layout, state)
+        for name in recreated:  # an agent still running in its deleted folder works on nothing
+            pane = panes.get(name)
+            if pane is not None and not pane.dead and state.agent(name).phase == "running":
+                interrupted.append(name)
+        for name in interrupted:
+            report.add(self._resume(name, "its worktree was re-created" if name in recreated else None))
         report.changes.extend(self.start_ready())
         if report.changes:
             log_event(self.layout, None, "up", changes=report.changes)
         return report
 
-    def _ensure_worktree(self, agent: Agent, state: FleetState, report: UpReport) -> None:
+    def _resume(self, name: str, why: str | None) -> str:
+        """Restart an agent whose process was lost, with a handoff of what it had done."""
+        from fleet_tui.engine import steering  # steering builds on Fleet; it is needed only here
+
+        reason = why or "its pane was gone (the tmux session or the pane was closed)"
+        outcome = steering.restart(self, name, reason=f"{reason}; `fleet-tui up` brought it back", force=True)
+        return f"restarted {name} with a handoff: {reason} ({outcome.message})"
+
+    def _check_worktree_paths(self) -> None:
+        """Refuse before making anything when a folder is in the way of any agent's worktree."""
+        registered = git.worktrees(self.root)
+        for agent in self.agents:
+            path = self.layout.worktree(agent.name)
+            if path not in registered and path.exists():
+                raise EnvironmentProblem(
+                    f"{path} exists and is not the worktree of {agent.branch}",
+                    "move or remove that folder (fleet-tui never deletes it), or set another "
+                    "worktree_root under [fleet]; nothing was created",
+                )
+
+    def _ensure_worktree(self, agent: Agent, state: FleetState, report: UpReport) -> bool:
+        """Create the agent's branch and worktree if missing; True when the worktree was re-created."""
         record = state.agent(agent.name)
         path = self.layout.worktree(agent.name)
         registered = git.worktrees(self.root)
-        if path not in registered and path.exists():  # checked first: refuse before making anything
-            raise EnvironmentProblem(
-                f"{path} exists and is not the worktree of {agent.branch}",
-                "move or remove that folder (fleet-tui never deletes it), or set another "
-                "worktree_root under [fleet]",
-            )
         if not git.branch_exists(self.root, agent.branch):
             git.create_branch(self.root, agent.branch, self.base)
             record.branch_start = git.rev_parse(self.root, agent.branch)
@@ -223,16 +317,34 @@ class Fleet:
                     "worktree_root under [fleet]",
                 )
             if path.exists():
-                return
+                return False
         path.parent.mkdir(parents=True, exist_ok=True)
         # A registered worktree whose folder was deleted by hand: re-add just that one (--force
         # overrides only the "registered but missing" guard; we checked it is ours above).
         git.add_worktree(self.root, path, agent.branch, missing_ok=path in registered)
         report.add(f"created worktree {path} on {agent.branch}")
+        return path in registered
 
-    def _pane_start(self, agent: Agent, state: FleetState, report: UpReport) -> PaneStart:
+    def _pane_start(
+        self, agent: Agent, state: FleetState, report: UpReport, interrupted: list[str]
+    ) -> PaneStart:
         record = state.agent(agent.name)
         cwd = self.layout.worktree(agent.name)
+        if record.phase in ("killed", "merged"):
+            verb = "killed" if record.phase == "killed" else f"merged into {self.base}"
+            script = write_placeholder(agent, self.layout, f"{agent.name} was {verb}.")
+            report.add(f"{agent.name} was {verb}: not started again")
+            return PaneStart(agent.name, cwd, ("sh", str(script)))
+        if record.phase == "running" and record.run > 0:
+            code = read_exit(self.layout, agent.name, record.run)
+            if code is not None:  # it had ended: show that again, do not run its task twice
+                message = f"{agent.name} had ended with exit code {code} before this pane was rebuilt."
+                script = write_placeholder(agent, self.layout, message, exit_code=code)
+                report.add(f"{agent.name} had ended (exit code {code}): not started again")
+                return PaneStart(agent.name, cwd, ("sh", str(script)))
+            interrupted.append(agent.name)
+            message = f"{agent.name}'s process was lost: restarting it with a handoff..."
+            return PaneStart(agent.name, cwd, ("sh", str(write_placeholder(agent, self.layout, message))))
         waiting = self.unmet_dependencies(agent, state)
         if waiting:
             record.phase = "queued"
@@ -246,6 +358,52 @@ class Fleet:
         report.add(f"started {agent.name} in {cwd}")
         log_event(self.layout, agent.name, "started", run=record.run)
         return PaneStart(agent.name, cwd, ("sh", str(launcher)))
+
+    # -- stopping and saving work ------------------------------------------------------------
+
+    def stop_agent(self, name: str, pane: PaneReading | None, grace: float = 3.0) -> tuple[int, int]:
+        """Polite exit keys, then SIGTERM, then SIGKILL, for every process of the agent: its pane's
+        whole tree, and any process marked as this agent's that left it (setsid, a lost session).
+
+        Returns (processes that ended on SIGTERM, processes that needed SIGKILL).
+        """
+        terminated = killed = 0
+        leader = pane.pid if pane is not None else None
+        if pane is not None and leader is not None:
+            keys = self.agent(name).preset.exit_keys
+            if not pane.dead and keys:
+                with contextlib.suppress(ExternalCommandFailed):  # the pane died meanwhile
+                    self.tmux.send_keys(pane.pane_id, *keys)
+                deadline = time.monotonic() + grace
+                while time.monotonic() < deadline:
+                    if not processes.alive({leader}) or not (processes.tree(leader) - {leader}):
+                        break
+                    time.sleep(0.1)
+            result = processes.stop_tree(leader, grace)
+            terminated, killed = len(result.terminated), len(result.killed)
+            # The leader is the launcher: it records the exit code and ends. A leader that stays
+            # (a placeholder, or a launcher that hangs) is ended too.
+            deadline = time.monotonic() + 2.0
+            while not pane.dead and processes.alive({leader}) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not pane.dead and processes.alive({leader}):
+                last = processes.stop_tree(leader, grace, spare_leader=False)
+                terminated += len(last.terminated)
+                killed += len(last.killed)
+        strays = processes.with_env(AGENT_MARKER, agent_id(self.layout, name)) - {leader or -1}
+        rest = processes.stop_pids(strays, grace)
+        return terminated + len(rest.terminated), killed + len(rest.killed)
+
+    def snapshot_work(self, name: str, reason: str) -> WorkSnapshot | None:
+        """Save the agent's uncommitted work under refs/fleet/snapshots/<name>/; None when none."""
+        self.agent(name)
+        path = self.layout.worktree(name)
+        if not path.exists():
+            return None
+        snap = git.save_snapshot(path, name, f"fleet-tui snapshot of {name}: {reason}")
+        if snap is not None:
+            log_event(self.layout, name, "snapshot", ref=snap.ref, files=len(snap.files), reason=reason)
+        return snap
 
     def unmet_dependencies(self, agent: Agent, state: FleetState | None = None) -> list[str]:
         state = state or load_state(self.layout)
@@ -286,9 +444,15 @@ class Fleet:
             save_state(self.layout, state)
         return done
 
-    def down(self) -> bool:
-        """Stop the fleet's tmux session; worktrees, branches and state stay."""
+    def down(self, grace: float = 3.0) -> bool:
+        """Stop every agent (work snapshotted first) and the fleet's tmux session; worktrees,
+        branches and state stay. Nothing of the agents keeps running headless."""
         require_tmux()
+        panes = {p.agent: p for p in self.tmux.list_panes(self.session)}
+        for agent in self.agents:
+            if agent.name in panes or processes.with_env(AGENT_MARKER, agent_id(self.layout, agent.name)):
+                self.snapshot_work(agent.name, "before down")
+                self.stop_agent(agent.name, panes.get(agent.name), grace)
         stopped = self.tmux.kill_session(self.session)
         if stopped:
             log_event(self.layout, None, "down")

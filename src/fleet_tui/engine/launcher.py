@@ -16,6 +16,13 @@ from fleet_tui.engine.state import Layout, write_atomic
 from fleet_tui.presets import render_template
 from fleet_tui.spec import Agent
 
+AGENT_MARKER = "FLEET_ID"
+
+
+def agent_id(layout: Layout, name: str) -> str:
+    """The value of FLEET_ID in every process of this agent: unique per repository and agent."""
+    return str(layout.agent_dir(name))
+
 
 def agent_path() -> str:
     """PATH for agents: the person's PATH, with fleet-tui's own bin folder first."""
@@ -44,6 +51,7 @@ def write_launcher(agent: Agent, layout: Layout, run: int, *, restart: bool = Fa
         **agent.preset.env,
         **agent.env,
         "FLEET_AGENT": agent.name,
+        AGENT_MARKER: agent_id(layout, agent.name),
         "FLEET_RUN": str(run),
         "FLEET_PROMPT_FILE": str(layout.prompt_file(agent.name)),
         "FLEET_HANDOFF_FILE": str(layout.handoff_file(agent.name)),
@@ -54,8 +62,9 @@ def write_launcher(agent: Agent, layout: Layout, run: int, *, restart: bool = Fa
 # Written by fleet-tui for agent {agent.name}, run {run}. Rewritten at every start.
 {exports}
 cd {shlex.quote(str(layout.worktree(agent.name)))} || exit 97
-# Survive the interrupt meant for the agent, so its exit code is still recorded.
-trap : INT TERM HUP
+# Survive the interrupt meant for the agent, so its exit code is still recorded. Not HUP: when
+# the terminal goes (the tmux session is lost) the launcher ends and the agent gets SIGHUP too.
+trap : INT TERM
 # A subshell, so a template that ends in `exec` still returns here to record its exit code.
 (
 {render_command(agent, layout, restart=restart)}
@@ -66,6 +75,18 @@ mv -f {shlex.quote(str(exit_file))}.tmp {shlex.quote(str(exit_file))}
 exit "$code"
 """
     path = layout.launcher(agent.name)
+    write_atomic(path, script, mode=0o755)
+    return path
+
+
+def write_placeholder(agent: Agent, layout: Layout, message: str, exit_code: int | None = None) -> Path:
+    """A pane that only says something: it stays open, or ends with `exit_code` when given."""
+    end = f"exit {int(exit_code)}" if exit_code is not None else "exec tail -f /dev/null"
+    script = f"""#!/bin/sh
+printf '%s\\n' {shlex.quote("[fleet-tui] " + message)}
+{end}
+"""
+    path = layout.agent_dir(agent.name) / "placeholder.sh"
     write_atomic(path, script, mode=0o755)
     return path
 

@@ -9,6 +9,7 @@ costs one `list-panes` per tick and little else.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -21,7 +22,7 @@ import watchfiles
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import PaneReader
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.engine.state import FleetState, load_state, log_event, read_exit
+from fleet_tui.engine.state import AgentState, FleetState, load_state, log_event, read_exit
 from fleet_tui.errors import FleetError
 from fleet_tui.models import (
     AgentSnapshot,
@@ -270,7 +271,11 @@ class Monitor:
             self._timed = True  # dependencies are checked again at every snapshot
             return StatusVerdict(status=Status.QUEUED, reason=reason)
         if track.pane_id != pane.pane_id:
-            track.pane_id, track.screen, track.last_change = pane.pane_id, pane.screen, None
+            # First sight: tmux's last output in the pane's window bounds this pane's quiet time
+            # (it is never later than this pane's own last output), so a one-off reading does
+            # not call an agent idle that printed a moment ago.
+            seen = pane.activity if pane.activity is not None and pane.activity <= now else None
+            track.pane_id, track.screen, track.last_change = pane.pane_id, pane.screen, seen
         elif pane.screen != track.screen:
             track.screen, track.last_change = pane.screen, now
         exit_code = read_exit(self.fleet.layout, name, record.run) if pane.dead else None
@@ -294,6 +299,18 @@ class Monitor:
         self._timed = self._timed or not timeless
         return verdict
 
+    def _since(self, name: str, status: Status, record: AgentState, track: _PaneTrack) -> float:
+        """When a status first seen now began, from the evidence there is; else now."""
+        now = self.clock()
+        if status in (Status.EXITED, Status.CRASHED):
+            with contextlib.suppress(OSError):
+                return self.fleet.layout.exit_file(name).stat().st_mtime
+        if status in (Status.IDLE, Status.WAITING) and track.last_change is not None:
+            return track.last_change
+        if status == Status.STARTING and record.started_at is not None:
+            return record.started_at
+        return now  # e.g. working: since when is not known from one look
+
     def _agent_snapshot(
         self, name: str, state: FleetState, entries: tuple[OverlapEntry, ...], now: float
     ) -> AgentSnapshot:
@@ -308,7 +325,9 @@ class Monitor:
                     self.fleet.layout, name, "status", status=verdict.status.value,
                     previous=track.status.value, reason=verdict.reason,
                 )  # fmt: skip
-            track.status, track.since = verdict.status, now
+            first_sight = track.status is None
+            track.status = verdict.status
+            track.since = self._since(name, verdict.status, record, track) if first_sight else now
         reading = self._readings.get(name, NO_READING)
         files = reading.files
         exit_code = (

@@ -8,7 +8,6 @@ No UI here: the CLI, the dashboard's workers and the tests call these functions.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import time
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleet_tui.adapters import git, processes
+from fleet_tui.adapters import git
 from fleet_tui.adapters.git import WorkSnapshot
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import agent_path, write_launcher
@@ -194,14 +193,7 @@ def _files(count: int) -> str:
 
 def snapshot_work(fleet: Fleet, name: str, reason: str) -> WorkSnapshot | None:
     """Save the agent's uncommitted work under refs/fleet/snapshots/<name>/; None when there is none."""
-    fleet.agent(name)
-    path = fleet.layout.worktree(name)
-    if not path.exists():
-        return None
-    snap = git.save_snapshot(path, name, f"fleet-tui snapshot of {name}: {reason}")
-    if snap is not None:
-        log_event(fleet.layout, name, "snapshot", ref=snap.ref, files=len(snap.files), reason=reason)
-    return snap
+    return fleet.snapshot_work(name, reason)
 
 
 def _snapshot_words(snap: WorkSnapshot | None) -> str:
@@ -260,34 +252,8 @@ def restore(fleet: Fleet, name: str, snapshot: str, *, force: bool = False) -> O
 
 
 def _stop(fleet: Fleet, name: str, pane: PaneReading | None, grace: float) -> tuple[int, int]:
-    """Polite exit keys, then SIGTERM, then SIGKILL, for the pane's whole process tree.
-
-    Returns (processes that ended on SIGTERM, processes that needed SIGKILL).
-    """
-    if pane is None or pane.pid is None:
-        return 0, 0
-    leader = pane.pid
-    keys = fleet.agent(name).preset.exit_keys
-    if not pane.dead and keys:
-        with contextlib.suppress(ExternalCommandFailed):  # the pane died meanwhile
-            fleet.tmux.send_keys(pane.pane_id, *keys)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if not processes.alive({leader}) or not (processes.tree(leader) - {leader}):
-                break
-            time.sleep(0.1)
-    result = processes.stop_tree(leader, grace)
-    terminated, killed = len(result.terminated), len(result.killed)
-    # The leader is the launcher: it records the exit code and ends. A leader that stays (the
-    # queued placeholder, or a launcher that hangs) is ended too.
-    deadline = time.monotonic() + 2.0
-    while not pane.dead and processes.alive({leader}) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not pane.dead and processes.alive({leader}):
-        last = processes.stop_tree(leader, grace, spare_leader=False)
-        terminated += len(last.terminated)
-        killed += len(last.killed)
-    return terminated, killed
+    """Every process of the agent, stopped: see Fleet.stop_agent."""
+    return fleet.stop_agent(name, pane, grace)
 
 
 def stakes(fleet: Fleet, name: str) -> Stakes:
