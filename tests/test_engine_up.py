@@ -294,3 +294,19 @@ def test_a_rebuild_does_not_run_ended_or_killed_agents_again(make_fleet: Any, se
     snap = wait_snapshot(monitor, lambda s: s.agent("boom").status == Status.CRASHED, what="crashed again")
     assert snap.agent("done").status == Status.EXITED and snap.agent("stopped").status == Status.KILLED
     assert (fleet.layout.worktree("done") / "src" / "done.txt").read_text() == "once\n", "not run twice"
+
+
+def test_base_is_pinned_at_up_so_a_checkout_does_not_move_it(make_fleet: Any, repo: Path) -> None:
+    from fleet_tui.engine import steering
+
+    fleet: Fleet = make_fleet([{"name": "one", "script": 'write src/one.py "1\\n"\ncommit one\nidle\n'}])
+    fleet.up()
+    wait_for(lambda: git(fleet.layout.worktree("one"), "log", "-1", "--format=%s").strip() == "one")
+    git(repo, "checkout", "-q", "-b", "my-feature")
+    reopened = Fleet.open(repo, fleet.spec.path)
+    assert reopened.base == "main"
+    before = git(repo, "rev-parse", "my-feature", "main")
+    with pytest.raises(steering.MergeRefused) as info:
+        steering.merge(reopened, "one")
+    assert "not on main" in str(info.value) + " ".join(c.detail for c in info.value.preflight.checks)
+    assert git(repo, "rev-parse", "my-feature", "main") == before, "neither branch moved"

@@ -10,7 +10,7 @@ from helpers import wait_for, wait_snapshot
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.engine import steering
-from fleet_tui.engine.monitor import Monitor
+from fleet_tui.engine.monitor import Monitor, take_snapshot
 from fleet_tui.engine.state import load_state, read_events
 from fleet_tui.models import Status
 
@@ -135,6 +135,11 @@ def test_merge_commits_work_starts_dependants_and_removes_worktree(make_fleet, r
     assert any("beta" in s for s in result.started)
     assert not worktree.exists() and gitad.branch_exists(repo, "fleet/alpha")
     assert git(repo, "status", "--porcelain") == ""
+    # Removed on purpose: no error in the snapshot, and `up` does not bring the worktree back.
+    snap = take_snapshot(fleet, sample=0)
+    assert snap.agent("alpha").git_error is None and snap.agent("alpha").status == Status.MERGED
+    assert not any("alpha" in change for change in fleet.up().changes)
+    assert not worktree.exists()
 
 
 def test_merge_queue_orders_simulates_and_stops_at_a_conflict_in_the_middle(make_fleet, repo: Path) -> None:
@@ -144,42 +149,51 @@ def test_merge_queue_orders_simulates_and_stops_at_a_conflict_in_the_middle(make
             {"name": "d", "script": 'write docs/guide.md "from d\\n"\nwrite src/d.py "d\\n"\ncommit "d"\n'},
             {"name": "a", "script": 'write src/a.py "a\\n"\ncommit "a"\n'},
             {"name": "b", "script": 'write src/pkg/deep.py "VALUE = 4\\n"\ncommit "b"\n'},
+            {"name": "f", "script": 'write README.md "from f\\n"\ncommit "f"\n'},
+            {"name": "g", "script": 'write README.md "from g\\n"\ncommit "g"\n'},
             {"name": "idle", "script": "idle\n"},
         ]
     )
     fleet.up()
-    committed(fleet, "a", "b", "c", "d")
-    all_idle(fleet, "a", "b", "c", "d")
+    committed(fleet, "a", "b", "c", "d", "f", "g")
+    all_idle(fleet, "a", "b", "c", "d", "f", "g")
     (repo / "src/pkg/deep.py").write_text("VALUE = 5\n", encoding="utf-8")
     git(repo, "commit", "-qam", "base moves deep.py")
 
     plan = steering.plan_queue(fleet)
 
-    # Overlap-free agents first (a, b in file order), then c and d, which both touch docs/guide.md.
-    assert [i.agent for i in plan.items] == ["a", "b", "c", "d"]
+    # b conflicts with base as it is now: left out, so it cannot stop the agents that can merge.
+    assert (
+        "b",
+        "conflicts with main as it is now (src/pkg/deep.py): merge it alone once resolved",
+    ) in plan.skipped
+    # Overlap-free agents first (a), then the overlapping ones in file order: c, d, f, g.
+    assert [i.agent for i in plan.items] == ["a", "c", "d", "f", "g"]
     verdicts = {i.agent: (i.clean, i.conflicts, i.blocked) for i in plan.items}
     assert verdicts["a"] == (True, (), False)
-    assert verdicts["b"] == (False, ("src/pkg/deep.py",), False)
-    assert verdicts["c"] == (True, (), True)
+    assert verdicts["c"] == (True, (), False)
     # d alone merges cleanly into base; after c it does not: the plan checks base as it will be.
-    assert verdicts["d"] == (False, ("docs/guide.md",), True)
+    assert verdicts["d"] == (False, ("docs/guide.md",), False)
     assert gitad.merge_check(repo, "main", "fleet/d").clean
+    assert verdicts["f"] == (True, (), True)
+    assert verdicts["g"] == (False, ("README.md",), True)
     assert ("idle", "nothing to merge") in plan.skipped
-    assert "CONFLICT in src/pkg/deep.py" in "\n".join(steering.describe_queue(plan))
+    assert "CONFLICT in docs/guide.md" in "\n".join(steering.describe_queue(plan))
     assert not git(repo, "for-each-ref", "refs/heads").count("simulation")
 
-    tips = {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bcd"}
+    tips = {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bdfg"}
     result = steering.run_queue(fleet, plan)
 
-    assert [m.agent for m in result.merged] == ["a"]
-    assert result.failed is not None and result.failed[0] == "b"
-    assert result.not_run == ["c", "d"]
-    assert (repo / "src/a.py").exists() and not (repo / "src/c.py").exists()
-    assert git(repo, "log", "-1", "--format=%s", "main").startswith("Merge fleet/a")
+    assert [m.agent for m in result.merged] == ["a", "c"]
+    assert result.failed is not None and result.failed[0] == "d"
+    assert result.not_run == ["f", "g"]
+    assert (repo / "src/c.py").exists() and not (repo / "src/d.py").exists()
+    assert (repo / "README.md").read_text(encoding="utf-8") == "# sample\n", "nothing after the failure"
+    assert git(repo, "log", "-1", "--format=%s", "main").startswith("Merge fleet/c")
     assert git(repo, "status", "--porcelain") == ""
-    assert {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bcd"} == tips
+    assert {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bdfg"} == tips
     state = load_state(fleet.layout)
-    assert [state.agent(n).phase for n in "abcd"] == ["merged", "running", "running", "running"]
+    assert [state.agent(n).phase for n in "acdfg"] == ["merged", "merged", "running", "running", "running"]
 
 
 def test_merge_queue_commits_uncommitted_work_only_with_a_message(make_fleet, repo: Path) -> None:

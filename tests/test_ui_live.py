@@ -16,6 +16,7 @@ from helpers import wait_for
 
 from fleet_tui.adapters.tmux import client_env
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.state import read_events
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.screens import DiffScreen
 from fleet_tui.ui.source import LiveSource
@@ -111,6 +112,8 @@ def test_cli_send_is_verbatim_and_errors_are_clear(make_fleet: Any) -> None:
     piped = cli(fleet, "send", "alpha", "-", stdin="from stdin; $(x)\n")
     assert piped.returncode == 0, piped.stderr
     wait_for(lambda: "received: from stdin; $(x)" in pane_text(fleet, "alpha"), what="stdin text")
+    sends = [e["details"]["text"] for e in read_events(fleet.layout) if e["event"] == "send"]
+    assert sends == [text, "from stdin; $(x)"], "every send is in the event log"
     unknown = cli(fleet, "send", "nobody", "hi")
     assert unknown.returncode == 2
     assert "no agent named 'nobody'" in unknown.stderr and "alpha" in unknown.stderr

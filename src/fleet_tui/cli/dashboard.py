@@ -61,5 +61,6 @@ def send(
         text = text[:-1] if text.endswith("\n") else text  # the enter comes after the paste
     if not text:
         raise FleetError("nothing to send: the text is empty", "give the text as an argument, or - for stdin")
-    fleet.tmux.paste(agent_pane(fleet, name), text, submit=not no_enter)
+    agent_pane(fleet, name)  # a clear message for an unknown agent or a fleet that is down
+    fleet.send(name, text, submit=not no_enter)
     out.print(f"sent {len(text)} characters to {name}")

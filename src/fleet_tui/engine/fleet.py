@@ -30,10 +30,11 @@ from fleet_tui.engine.state import (
     Layout,
     load_state,
     log_event,
+    pinned_base,
     read_exit,
     save_state,
 )
-from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed, SpecError
+from fleet_tui.errors import ActionRefused, EnvironmentProblem, ExternalCommandFailed, SpecError
 from fleet_tui.models import OverlapEntry, PaneReading
 from fleet_tui.scope import Scope, predicted_overlaps, unmatched_patterns
 from fleet_tui.spec import FLEET_FILE, Agent, FleetSpec, load_fleet
@@ -142,7 +143,9 @@ class Fleet:
         root = git.repo_root((cwd or Path.cwd()).resolve())
         path = fleet_file.resolve() if fleet_file else root / FLEET_FILE
         spec = load_fleet(path)
-        base = spec.settings.base or git.current_branch(root)
+        # The fleet file's base, else the one pinned at the first `up`, else the current branch:
+        # a person checking out their own branch later must not move the fleet's base with it.
+        base = spec.settings.base or pinned_base(root) or git.current_branch(root)
         if base is None:
             raise SpecError(
                 str(path),
@@ -246,7 +249,13 @@ class Fleet:
         if git.exclude_path(self.root, f"/{STATE_DIR}/"):
             report.add(f"excluded {STATE_DIR}/ through .git/info/exclude")
         state = load_state(self.layout)
-        recreated = [a.name for a in self.agents if self._ensure_worktree(a, state, report)]
+        if state.base != self.base:
+            state.base = self.base
+        recreated = [
+            a.name
+            for a in self.agents
+            if not self._removed_after_merge(a.name, state) and self._ensure_worktree(a, state, report)
+        ]
         save_state(self.layout, state)
 
         alive = self.tmux.session_exists(self.session)
@@ -284,6 +293,10 @@ class Fleet:
         reason = why or "its pane was gone (the tmux session or the pane was closed)"
         outcome = steering.restart(self, name, reason=f"{reason}; `fleet-tui up` brought it back", force=True)
         return f"restarted {name} with a handoff: {reason} ({outcome.message})"
+
+    def _removed_after_merge(self, name: str, state: FleetState) -> bool:
+        """A merged agent whose worktree is gone was tidied up on purpose: do not bring it back."""
+        return state.agent(name).phase == "merged" and not self.layout.worktree(name).exists()
 
     def _check_worktree_paths(self) -> None:
         """Refuse before making anything when a folder is in the way of any agent's worktree."""
@@ -330,6 +343,8 @@ class Fleet:
     ) -> PaneStart:
         record = state.agent(agent.name)
         cwd = self.layout.worktree(agent.name)
+        if not cwd.exists():  # a merged agent's removed worktree: its pane starts at the repository
+            cwd = self.root
         if record.phase in ("killed", "merged"):
             verb = "killed" if record.phase == "killed" else f"merged into {self.base}"
             script = write_placeholder(agent, self.layout, f"{agent.name} was {verb}.")
@@ -457,6 +472,16 @@ class Fleet:
         if stopped:
             log_event(self.layout, None, "down")
         return stopped
+
+    def send(self, name: str, text: str, *, submit: bool = True) -> None:
+        """Paste text verbatim into the agent's pane (then Enter), and log that it was sent."""
+        pane_id = self.pane_id(name)
+        if pane_id is None:
+            raise ActionRefused(f"agent {name!r} has no pane: the fleet is down", "run `fleet-tui up` first")
+        self.tmux.paste(pane_id, text, submit=submit)
+        log_event(
+            self.layout, name, "send", text=text if len(text) <= 500 else text[:500] + "…", enter=submit
+        )
 
     def pane_id(self, name: str) -> str | None:
         self.agent(name)  # unknown names get a clear error

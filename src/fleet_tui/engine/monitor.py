@@ -143,10 +143,13 @@ class Monitor:
             return
         base = self.fleet.base
         layout = self.fleet.layout
+        merged = {n for n, record in load_state(layout).agents.items() if record.phase == "merged"}
 
         def read(name: str) -> tuple[str, WorktreeReading]:
             path = layout.worktree(name)
             if not path.exists():
+                if name in merged:  # removed on purpose after its merge (the branch is kept)
+                    return name, WorktreeReading()
                 return name, WorktreeReading(error=f"worktree {path} is missing: run `fleet-tui up`")
             return name, git.read_worktree(path, base)
 

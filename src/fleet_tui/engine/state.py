@@ -73,6 +73,7 @@ class FleetState(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     schema_version: int = Field(1, alias="schema")
+    base: str | None = None  # pinned at the first `up`: checking out another branch moves nothing
     agents: dict[str, AgentState] = Field(default_factory=dict)
 
     def agent(self, name: str) -> AgentState:
@@ -99,6 +100,15 @@ def load_state(layout: Layout) -> FleetState:
         return FleetState.model_validate_json(layout.state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return FleetState()
+
+
+def pinned_base(root: Path) -> str | None:
+    """The base branch the fleet was brought up on, if it has been."""
+    try:
+        raw = (root / STATE_DIR / "state.json").read_text(encoding="utf-8")
+        return FleetState.model_validate_json(raw).base
+    except (OSError, ValueError):
+        return None
 
 
 def save_state(layout: Layout, state: FleetState) -> None:

@@ -715,6 +715,13 @@ def plan_queue(
         if git.is_ancestor(root, tip, base_head):
             skipped.append((name, "nothing to merge"))
             continue
+        conflict = git.merge_check(root, base_head, tip)
+        if not conflict.clean:  # it cannot merge whatever the order: do not let it stop the others
+            files = ", ".join(conflict.conflicts) or "conflicts"
+            skipped.append(
+                (name, f"conflicts with {base} as it is now ({files}): merge it alone once resolved")
+            )
+            continue
         ready[name] = (tip, len(git.commits_since(path, base)), len(uncommitted))
     by_name = {a.name: a for a in snapshot.agents}
     overlapping = {

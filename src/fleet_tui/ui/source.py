@@ -85,7 +85,7 @@ class LiveSource:
         return pane_id
 
     def send(self, agent: AgentSnapshot, text: str) -> None:
-        self._fleet.tmux.paste(self._pane(agent), text)
+        self._fleet.send(agent.name, text)
 
     def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]:
         return self._fleet.tmux.attach_argv(self._fleet.session, self._pane(agent)), client_env()
