@@ -218,3 +218,20 @@ def test_merge_queue_commits_uncommitted_work_only_with_a_message(make_fleet, re
     assert [m.agent for m in result.merged] == ["a", "b"] and result.failed is None
     assert (repo / "src/a2.py").read_text(encoding="utf-8") == "more\n"
     assert git(repo, "log", "-1", "--format=%s", "fleet/a").strip() == "finish a"
+
+
+def test_preflight_names_drift_that_would_come_along(make_fleet, repo: Path) -> None:
+    fleet = make_fleet(
+        [
+            {
+                "name": "alpha",
+                "scope": ["src/**"],
+                "script": 'write docs/guide.md "x\\n"\nwrite src/a.py "a\\n"\ncommit "a"\n',
+            }
+        ]
+    )
+    fleet.up()
+    committed(fleet, "alpha")
+    pre = steering.preflight(fleet, "alpha", run_verify=False)
+    scope = next(c for c in pre.checks if c.name == "scope")
+    assert scope.ok and "1 file outside its scope come along: docs/guide.md" in scope.detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def _closing(say: Console, built: demos.Demo, fleet: Fleet) -> None:
         f"the demo keeps running on its own tmux server: tmux -L {fleet.tmux.socket} attach "
         f"-t {fleet.session}\n"
         f"back to the dashboard: fleet-tui -C {built.repo}\n"
-        "stop it and delete its folder: fleet-tui demo --clean",
+        f"stop it and delete its folder: fleet-tui demo --clean --dir {shlex.quote(str(built.folder))}",
         markup=False,
     )
 

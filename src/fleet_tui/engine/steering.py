@@ -547,6 +547,7 @@ def preflight(
         )
     else:
         checks.append(Check("commits", True, f"{len(commits)} commit(s) not in {base}"))
+    checks.append(_scope_note(fleet, name, path))
     result = git.merge_check(root, base_head, candidate)
     if result.clean:
         checks.append(Check("conflicts", True, f"merges cleanly into {base}"))
@@ -583,6 +584,16 @@ def preflight(
         verify_output=output,
         conflicts=result.conflicts,
     )
+
+
+def _scope_note(fleet: Fleet, name: str, path: Path) -> Check:
+    """Drift does not block a merge, but it is never merged without a word."""
+    scope = fleet.scopes[name]
+    outside = [f.path for f in git.read_worktree(path, fleet.base).files if f.path not in scope]
+    if not outside:
+        return Check("scope", True, "every change is inside its scope")
+    shown = ", ".join(outside[:6]) + (" ..." if len(outside) > 6 else "")
+    return Check("scope", True, f"note: {_files(len(outside))} outside its scope come along: {shown}")
 
 
 def _refuse(fleet: Fleet, pre: Preflight) -> MergeRefused:
