@@ -207,3 +207,22 @@ def test_drift_and_overlap_in_the_snapshot(make_fleet: Any) -> None:
     assert quiet.overlap == {} and quiet.drift == () and quiet.files == ()
     assert [(e.path, e.agents) for e in snap.overlaps] == [("docs/guide.md", ("api", "docs"))]
     assert (api.added, api.removed) == (2, 5)  # app.py +1 -2, guide.md +1 -3 against the merge-base
+
+
+def test_a_one_off_reading_dates_statuses_from_their_evidence(make_fleet: Any) -> None:
+    import time
+
+    from fleet_tui.engine import steering
+    from fleet_tui.engine.monitor import take_snapshot
+
+    fleet: Fleet = make_fleet([{"name": "done", "script": "exit 0"}, {"name": "stop", "script": "idle"}])
+    fleet.up()
+    wait_for(lambda: fleet.layout.exit_file("done").exists(), what="done's exit")
+    steering.kill(fleet, "stop", grace=0.5)
+    before_reading = time.time()
+    time.sleep(1.5)
+    snap = take_snapshot(fleet, sample=0)  # a fresh monitor: it has never seen these statuses begin
+    done, stop = snap.agent("done"), snap.agent("stop")
+    assert done is not None and stop is not None
+    assert done.status == Status.EXITED and done.status_since < before_reading  # the exit file's time
+    assert stop.status == Status.KILLED and stop.status_since < before_reading  # the kill event's time

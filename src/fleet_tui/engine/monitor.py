@@ -22,7 +22,7 @@ import watchfiles
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import PaneReader
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.engine.state import AgentState, FleetState, load_state, log_event, read_exit
+from fleet_tui.engine.state import AgentState, FleetState, load_state, log_event, read_events, read_exit
 from fleet_tui.errors import FleetError
 from fleet_tui.models import (
     AgentSnapshot,
@@ -312,6 +312,15 @@ class Monitor:
             return track.last_change
         if status == Status.STARTING and record.started_at is not None:
             return record.started_at
+        if status in (Status.KILLED, Status.MERGED):  # when fleet-tui did it, from the event log
+            wanted = "kill" if status == Status.KILLED else "merged"
+            times = [
+                e["time"]
+                for e in read_events(self.fleet.layout)
+                if e["agent"] == name and e["event"] == wanted
+            ]
+            if times:
+                return float(times[-1])
         return now  # e.g. working: since when is not known from one look
 
     def _agent_snapshot(

@@ -132,6 +132,11 @@ def summary_text(snapshot: FleetSnapshot) -> Text:
         count = snapshot.count(status)
         text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")
         text.append("  ")
+    for status in (Status.QUEUED, Status.KILLED, Status.MERGED):  # shown only when there are some
+        count = snapshot.count(status)
+        if count:
+            text.append(f"{count} {status.value}", style=STATUS_STYLE[status])
+            text.append("  ")
     drifted = sum(1 for a in snapshot.agents if a.drift)
     text.append(f"{drifted} drifted", style="bold red" if drifted else "dim")
     text.append("  ")
