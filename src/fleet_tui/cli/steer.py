@@ -164,7 +164,7 @@ def merge_queue(
         fleet, plan, verify_timeout=verify_timeout, remove_worktrees=remove_worktrees, on_step=out.print
     )
     for done in result.merged:
-        out.print(f"[green]merged[/] {escape(done.message)}")
+        out.print(f"[green]✓[/] {escape(done.message)}")
     if result.failed:
         agent, why = result.failed
         err.print(f"[bold red]stopped at {agent}:[/] {escape(why)}")

@@ -201,7 +201,12 @@ class RestartScreen(SteerModal):
                     id="restart-cap",
                 )
             yield Static(
-                f"Restart {attempt} of {stakes.max_restarts} allowed. A fresh agent process starts in "
+                (
+                    f"Restart {attempt} of {stakes.max_restarts} allowed."
+                    if attempt <= stakes.max_restarts
+                    else f"Restart {attempt}: past the {stakes.max_restarts} allowed."
+                )
+                + " A fresh agent process starts in "
                 "the same worktree, with a handoff document of what is done (commits, files, warnings, "
                 "its last screen).\n" + "\n".join(stakes_lines(stakes, self.base)),
                 id="restart-what",
