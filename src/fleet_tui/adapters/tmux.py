@@ -178,29 +178,9 @@ class Tmux:
     def _list(self, session: str) -> list[str]:
         return self._cmd("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT)
 
-    def read(self, session: str, known: Sequence[str] = ()) -> list[PaneReading]:
-        """All panes of the session with their screens, in one tmux call when `known` is right."""
-        commands: list[tuple[str, ...]] = [("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT)]
-        for pane_id in known:
-            # The id comes from the format, not the text: display-message runs strftime over its
-            # text first, which mangles a literal "%3" or "%5" (pane ids start with %).
-            commands.append(("display-message", "-p", "-t", pane_id, self._sep + "#{pane_id}"))
-            commands.append(("capture-pane", "-p", "-e", "-t", pane_id))
-        try:
-            out = self._cmd(*self._chain(commands))
-        except ExternalCommandFailed:
-            if not self.session_exists(session):
-                return []
-            if not known:
-                raise
-            out = []  # a known pane vanished: read again with fresh ids below
-        listing, screens = self._split(out)
-        panes = [line.split("\t")[0] for line in listing]
-        if list(known) != panes:
-            if not panes:
-                panes = [line.split("\t")[0] for line in self._list(session)]
-            return self.read(session, panes) if panes else []
-        return [self._parse_pane(line, screens.get(line.split("\t")[0], "")) for line in listing]
+    def read(self, session: str) -> list[PaneReading]:
+        """All panes of the session with their screens, in one tmux call (a fresh PaneReader)."""
+        return PaneReader(self, session).read()
 
     def _split(self, out: list[str]) -> tuple[list[str], dict[str, str]]:
         listing: list[str] = []

@@ -61,6 +61,6 @@ def send(
         text = text[:-1] if text.endswith("\n") else text  # the enter comes after the paste
     if not text:
         raise FleetError("nothing to send: the text is empty", "give the text as an argument, or - for stdin")
-    agent_pane(fleet, name)  # a clear message for an unknown agent or a fleet that is down
-    fleet.send(name, text, submit=not no_enter)
+    require_tmux()
+    fleet.send(name, text, submit=not no_enter)  # unknown agent or a fleet that is down: one message
     out.print(f"sent {len(text)} characters to {name}")

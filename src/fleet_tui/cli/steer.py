@@ -212,7 +212,7 @@ def restore(
 def snapshot(ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str) -> None:
     """Save an agent's uncommitted work in a snapshot now (its files and index are untouched)."""
     fleet = _fleet(ctx, directory, fleet_file)
-    snap = steering.snapshot_work(fleet, name, "asked by the person")
+    snap = fleet.snapshot_work(name, "asked by the person")
     if snap is None:
         out.print(f"{name}: nothing uncommitted (or unchanged since the newest snapshot): no snapshot taken")
     else:

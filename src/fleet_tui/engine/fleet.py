@@ -34,7 +34,7 @@ from fleet_tui.engine.state import (
     read_exit,
     save_state,
 )
-from fleet_tui.errors import ActionRefused, EnvironmentProblem, ExternalCommandFailed, SpecError
+from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed, SpecError
 from fleet_tui.models import OverlapEntry, PaneReading
 from fleet_tui.scope import Scope, predicted_overlaps, unmatched_patterns
 from fleet_tui.spec import FLEET_FILE, Agent, FleetSpec, load_fleet
@@ -477,7 +477,9 @@ class Fleet:
         """Paste text verbatim into the agent's pane (then Enter), and log that it was sent."""
         pane_id = self.pane_id(name)
         if pane_id is None:
-            raise ActionRefused(f"agent {name!r} has no pane: the fleet is down", "run `fleet-tui up` first")
+            raise EnvironmentProblem(
+                f"agent {name!r} has no tmux pane: the fleet is not up", "start it with `fleet-tui up`"
+            )
         self.tmux.paste(pane_id, text, submit=submit)
         log_event(
             self.layout, name, "send", text=text if len(text) <= 500 else text[:500] + "…", enter=submit

@@ -191,11 +191,6 @@ def _files(count: int) -> str:
 # -- snapshots of work ----------------------------------------------------------------------------
 
 
-def snapshot_work(fleet: Fleet, name: str, reason: str) -> WorkSnapshot | None:
-    """Save the agent's uncommitted work under refs/fleet/snapshots/<name>/; None when there is none."""
-    return fleet.snapshot_work(name, reason)
-
-
 def _snapshot_words(snap: WorkSnapshot | None) -> str:
     if snap is None:
         return "nothing uncommitted to snapshot"
@@ -231,7 +226,7 @@ def restore(fleet: Fleet, name: str, snapshot: str, *, force: bool = False) -> O
                 f"in {', '.join(conflicts[:10])}{' ...' if len(conflicts) > 10 else ''}; nothing was changed",
                 "commit or move those changes, or pass --force (it snapshots the current state first)",
             )
-        saved = snapshot_work(fleet, name, f"before restoring {snap.name}")
+        saved = fleet.snapshot_work(name, f"before restoring {snap.name}")
     changed = git.restore_files(path, snap)
     log_event(
         fleet.layout, name, "restore", snapshot=snap.name, files=changed, saved_first=saved and saved.ref
@@ -249,11 +244,6 @@ def restore(fleet: Fleet, name: str, snapshot: str, *, force: bool = False) -> O
 
 
 # -- stopping ---------------------------------------------------------------------------------------
-
-
-def _stop(fleet: Fleet, name: str, pane: PaneReading | None, grace: float) -> tuple[int, int]:
-    """Every process of the agent, stopped: see Fleet.stop_agent."""
-    return fleet.stop_agent(name, pane, grace)
 
 
 def stakes(fleet: Fleet, name: str) -> Stakes:
@@ -283,9 +273,9 @@ def kill(fleet: Fleet, name: str, *, grace: float = DEFAULT_GRACE) -> Outcome:
     fleet.agent(name)
     pane = _pane(fleet, name)
     phase = load_state(fleet.layout).agent(name).phase
-    snap = snapshot_work(fleet, name, "before kill")
+    snap = fleet.snapshot_work(name, "before kill")
     alive = pane is not None and not pane.dead
-    terminated, forced = _stop(fleet, name, pane, grace)
+    terminated, forced = fleet.stop_agent(name, pane, grace)
     if phase != "merged":
         _update(fleet, name, lambda r: setattr(r, "phase", "killed"))
     log_event(
@@ -375,11 +365,11 @@ def restart(
             "restart it anyway with --force (a confirmation in the dashboard), or raise max_restarts",
         )
     attempt = record.restarts + 1
-    snap = snapshot_work(fleet, name, f"before restart {attempt}")
+    snap = fleet.snapshot_work(name, f"before restart {attempt}")
     data = handoff_data(fleet, name, reason=reason, attempt=attempt, snapshot=snap)
     handoff = fleet.layout.handoff_file(name)
     write_atomic(handoff, build_handoff(data))
-    terminated, forced = _stop(fleet, name, pane, grace)
+    terminated, forced = fleet.stop_agent(name, pane, grace)
 
     def bump(r: AgentState) -> None:
         r.restarts += 1
@@ -629,7 +619,7 @@ def merge(
     committed: str | None = None
     path = fleet.layout.worktree(name)
     if quick.uncommitted and commit_message:
-        snapshot_work(fleet, name, "before committing for merge")
+        fleet.snapshot_work(name, "before committing for merge")
         committed = git.commit_all(path, commit_message)
         log_event(
             fleet.layout,
@@ -658,8 +648,8 @@ def merge(
     removed = False
     kept = ""
     if remove_worktree:
-        _stop(fleet, name, _pane(fleet, name), grace)
-        snapshot_work(fleet, name, "before removing the worktree")
+        fleet.stop_agent(name, _pane(fleet, name), grace)
+        fleet.snapshot_work(name, "before removing the worktree")
         try:  # git refuses to remove a worktree with changes: then it stays, and so does the work
             git.remove_worktree(root, path)
             removed = True
