@@ -164,7 +164,7 @@ def test_init_writes_an_example_plan_accepts_and_refuses_to_overwrite(repo: Path
     assert target.read_text(encoding="utf-8") == example
 
 
-def test_plan_names_a_missing_agent_program(repo: Path) -> None:
+def test_plan_warns_about_a_missing_agent_program(repo: Path) -> None:
     (repo / "fleet.toml").write_text(
         '[[agent]]\nname = "api"\ntask = "t"\nscope = ["src/**"]\npreset = "ghost"\n\n'
         '[preset.ghost]\nprogram = "fleet-tui-no-such-cli"\n'
@@ -172,8 +172,8 @@ def test_plan_names_a_missing_agent_program(repo: Path) -> None:
         encoding="utf-8",
     )
     result = run("plan", "-C", str(repo))
-    assert result.exit_code == 2
-    assert "not installed" in one_line(result)
+    assert result.exit_code == 0  # the plan is shown, with the missing program as a warning
+    assert "warning: not installed" in one_line(result)
     assert "'api' (preset 'ghost') needs 'fleet-tui-no-such-cli'" in one_line(result)
     assert "Traceback" not in result.output
 

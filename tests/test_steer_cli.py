@@ -26,12 +26,12 @@ def test_kill_restore_and_log_from_the_shell(make_fleet) -> None:
 
     killed = invoke(fleet, "kill", "alpha", "--grace", "1")
     assert killed.exit_code == 0, killed.output
-    assert "1 uncommitted file(s)" in killed.output and "killed alpha" in killed.output
+    assert "1 uncommitted file " in killed.output and "killed alpha" in killed.output
 
     listing = invoke(fleet, "restore", "alpha")
     assert listing.exit_code == 0 and "snapshots of alpha" in listing.output
     name = gitad.list_snapshots(worktree, "alpha")[0].name
-    assert name in listing.output and "1 file(s)" in listing.output
+    assert name in listing.output and "1 file " in listing.output
 
     # Newer work in the same file: restore refuses and changes nothing.
     (worktree / "src/app.py").write_text("newer work\n", encoding="utf-8")

@@ -148,6 +148,7 @@ class Agent(BaseModel):
     restart_on: tuple[str, ...]
     idle_after: float
     env: dict[str, str]
+    restart_defaulted: bool = False  # `command` given without `restart_command` (plan warns)
 
     @property
     def branch(self) -> str:
@@ -314,6 +315,12 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
             for k, v in (("command", spec.command), ("restart_command", spec.restart_command))
             if v is not None
         }
+        # A custom command with no restart command of its own restarts as itself, the handoff in
+        # place of the task: the preset's restart (e.g. the plain shell's) would be another program.
+        restart_defaulted = spec.command is not None and spec.restart_command is None
+        if restart_defaulted:
+            assert spec.command is not None
+            overrides["restart_command"] = spec.command.replace("{prompt_file}", "{handoff_file}")
         if overrides:
             for key, template in overrides.items():
                 try:
@@ -336,6 +343,7 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
                 restart_on=tuple(spec.restart_on),
                 idle_after=spec.idle_after or parsed.fleet.idle_after,
                 env=dict(spec.env),
+                restart_defaulted=restart_defaulted,
             )
         )
     cycle = find_cycle({a.name: list(a.depends_on) for a in agents})

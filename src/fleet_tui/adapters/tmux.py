@@ -161,6 +161,16 @@ class Tmux:
             )
         )
 
+    def clients(self, session: str) -> int:
+        """How many tmux clients are attached to the session (0 when it is gone)."""
+        if not self.session_exists(session):
+            return 0
+        try:
+            names = self._cmd("list-clients", "-t", f"={session}", "-F", "#{client_name}")
+        except ExternalCommandFailed:
+            return 0
+        return len([n for n in names if n.strip()])
+
     def kill_session(self, session: str) -> bool:
         if not self.session_exists(session):
             return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,7 +11,7 @@ import click
 from rich.console import Console
 
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.errors import FleetError
+from fleet_tui.errors import ActionRefused, FleetError
 from fleet_tui.spec import FLEET_FILE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +54,11 @@ def open_fleet(directory: Path | None, fleet_file: Path | None) -> Fleet:
     return Fleet.open(directory, fleet_file)
 
 
-@click.group(cls=FleetGroup, invoke_without_command=True)
+# `-h` as well as `--help`, on the group and (inherited through the context) on every command.
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=FleetGroup, invoke_without_command=True, context_settings=CONTEXT)
 @fleet_options
 @click.version_option(package_name="fleet-tui")
 @click.pass_context
@@ -77,6 +82,43 @@ def fleet_from(ctx: click.Context, directory: Path | None, fleet_file: Path | No
 
 
 def open_dashboard(fleet: Fleet) -> None:
+    from fleet_tui.engine.presence import dashboard_open
     from fleet_tui.ui.app import run_dashboard
 
-    run_dashboard(fleet)
+    with dashboard_open(fleet.layout.state_dir):  # `demo --clean` sees that this fleet is in use
+        run_dashboard(fleet)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 file`, `2 files`: wording without "(s)"."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def yes_option(func: F) -> F:
+    return click.option("-y", "--yes", is_flag=True, help="Do it without asking first.")(func)
+
+
+def confirm(yes: bool, question: str, nothing_done: str, *, needs_terminal: bool = True) -> bool:
+    """Ask on a terminal before something that changes things; `--yes` answers for the person.
+
+    Without a terminal there is nobody to ask: `needs_terminal` commands refuse (scripts pass
+    --yes), the others go ahead as they always did (their work is snapshotted first).
+    Returns False when the person said no (the caller prints `nothing_done` and stops)."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        if needs_terminal:
+            raise ActionRefused(f"not confirmed: {nothing_done}", "pass --yes to go ahead without asking")
+        return True
+    if click.confirm(question, default=False):
+        return True
+    out.print(f"cancelled: {nothing_done}", markup=False)
+    return False
+
+
+def agent_name(fleet: Fleet, name: str | None) -> str:
+    """The NAME argument, checked: a missing or unknown one gets the fleet's agents listed."""
+    if name is None:
+        raise FleetError("which agent? give its NAME", f"agents: {', '.join(fleet.spec.names)}")
+    fleet.agent(name)  # an unknown name raises UnknownAgent, which lists the agents
+    return name

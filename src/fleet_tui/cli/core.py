@@ -51,28 +51,34 @@ depends_on = ["api"]          # starts once fleet/api is merged into base
 
 
 @cli.command()
+@fleet_options
 @click.option("--force", is_flag=True, help="Overwrite an existing fleet file.")
-@click.option("-C", "directory", type=click.Path(path_type=Path, file_okay=False))
-def init(force: bool, directory: Path | None) -> None:
-    """Write a commented example fleet.toml at the repository root."""
+@click.pass_context
+def init(ctx: click.Context, directory: Path | None, fleet_file: Path | None, force: bool) -> None:
+    """Write a commented example fleet.toml at the repository root (or at -f FILE)."""
     from fleet_tui.adapters import git
 
+    parent = ctx.obj or {}
+    directory = directory or parent.get("directory")
+    fleet_file = fleet_file or parent.get("fleet_file")
     git.require_git()
     root = git.repo_root((directory or Path.cwd()).resolve())
-    target = root / FLEET_FILE
+    target = fleet_file.resolve() if fleet_file else root / FLEET_FILE
     if target.exists() and not force:
         raise FleetError(
             f"{target} already exists", "edit it, or pass --force to replace it with the example"
         )
     target.write_text(EXAMPLE, encoding="utf-8")
     out.print(f"wrote {target}")
-    out.print("next: edit it, then `fleet-tui plan` and `fleet-tui up`")
+    also = f" -f {target}" if fleet_file else ""
+    out.print(f"next: edit it, then `fleet-tui plan{also}` and `fleet-tui up{also}`", markup=False)
 
 
 def print_plan(plan: Plan) -> None:
     table = Table(title="fleet plan", title_justify="left")
     for column in ("agent", "branch", "worktree", "scope", "depends on", "preset"):
-        table.add_column(column)
+        # A path cut with an ellipsis cannot be copied: fold it onto more lines instead.
+        table.add_column(column, overflow="fold")
     for row in plan.rows:
         table.add_row(
             row.agent,
@@ -92,7 +98,7 @@ def print_plan(plan: Plan) -> None:
         out.print("no predicted overlaps")
     out.print("launch order: " + " -> ".join(plan.order))
     for warning in plan.warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @cli.command()
@@ -102,8 +108,7 @@ def print_plan(plan: Plan) -> None:
 def plan(ctx: click.Context, directory: Path | None, fleet_file: Path | None, strict: bool) -> None:
     """Show the coordination plan: agents, scopes, predicted overlaps, launch order."""
     fleet = fleet_from(ctx, directory, fleet_file)
-    fleet.check_programs()
-    result = fleet.plan()
+    result = fleet.plan()  # a missing program is a warning here: the plan is still worth seeing
     print_plan(result)
     if strict and result.unrelated_overlaps:
         err.print("[red]--strict:[/] scopes overlap between agents that do not depend on each other")
@@ -118,6 +123,8 @@ def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_u
     """Create worktrees, branches and the tmux session; start the agents. Safe to run again."""
     fleet = fleet_from(ctx, directory, fleet_file)
     report = fleet.up()
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     if report.changes:
         for change in report.changes:
             out.print(f"  {change}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from fleet_tui.adapters.tmux import client_env, require_tmux
-from fleet_tui.cli.common import cli, fleet_from, fleet_options, out
+from fleet_tui.cli.common import agent_name, cli, fleet_from, fleet_options, out, plural
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.errors import FleetError
 
@@ -28,14 +28,15 @@ def agent_pane(fleet: Fleet, name: str) -> str:
 
 @cli.command()
 @fleet_options
-@click.argument("name")
+@click.argument("name", required=False)
 @click.pass_context
-def attach(ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str) -> None:
+def attach(ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str | None) -> None:
     """Open agent NAME's tmux pane, zoomed; detach (prefix, then d) to come back.
 
     Works inside your own tmux too: the client runs nested, on the fleet's own socket.
     """
     fleet = fleet_from(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
     argv = fleet.tmux.attach_argv(fleet.session, agent_pane(fleet, name))
     ctx.exit(subprocess.run(argv, env=client_env(), check=False).returncode)
 
@@ -43,19 +44,24 @@ def attach(ctx: click.Context, directory: Path | None, fleet_file: Path | None, 
 @cli.command()
 @fleet_options
 @click.option("--no-enter", is_flag=True, help="Paste the text without pressing enter after it.")
-@click.argument("name")
-@click.argument("text")
+@click.argument("name", required=False)
+@click.argument("text", required=False)
 @click.pass_context
 def send(
     ctx: click.Context,
     directory: Path | None,
     fleet_file: Path | None,
     no_enter: bool,
-    name: str,
-    text: str,
+    name: str | None,
+    text: str | None,
 ) -> None:
     """Paste TEXT into agent NAME's pane verbatim, then press enter. TEXT `-` reads standard input."""
     fleet = fleet_from(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
+    if text is None:
+        raise FleetError(
+            "nothing to send: give the TEXT", f"fleet-tui send {name} 'the text' (or - for stdin)"
+        )
     if text == "-":
         text = sys.stdin.read()
         text = text[:-1] if text.endswith("\n") else text  # the enter comes after the paste
@@ -63,4 +69,4 @@ def send(
         raise FleetError("nothing to send: the text is empty", "give the text as an argument, or - for stdin")
     require_tmux()
     fleet.send(name, text, submit=not no_enter)  # unknown agent or a fleet that is down: one message
-    out.print(f"sent {len(text)} characters to {name}")
+    out.print(f"sent {plural(len(text), 'character')} to {name}")

@@ -13,10 +13,11 @@ from fleet_tui import demo as demos
 from fleet_tui.adapters import git
 from fleet_tui.adapters.processes import alive, stop_tree, tree
 from fleet_tui.adapters.tmux import Tmux, require_tmux
-from fleet_tui.cli.common import cli, err, open_dashboard, out
+from fleet_tui.cli.common import cli, confirm, err, open_dashboard, out, yes_option
 from fleet_tui.cli.core import print_status, snapshot_json
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import take_snapshot
+from fleet_tui.engine.presence import dashboard_is_open
 from fleet_tui.errors import ActionRefused
 
 TOUR = """\
@@ -51,7 +52,13 @@ What to try (every agent is a script: nothing real is at risk):
     show_default=True,
     help="How fast the simulated agents go (2 = twice as fast).",
 )
-@click.option("--clean", is_flag=True, help="Stop demo sessions and delete the folders the demo created.")
+@click.option(
+    "--clean",
+    is_flag=True,
+    help="Stop demo sessions and delete the demo folders that nobody is using (--dir: just that one).",
+)
+@click.option("--all", "clean_all", is_flag=True, help="With --clean: also the demos in use (asks first).")
+@yes_option
 @click.option(
     "--socket",
     default=demos.DEMO_SOCKET,
@@ -66,6 +73,8 @@ def demo(
     as_json: bool,
     speed: float,
     clean: bool,
+    clean_all: bool,
+    yes: bool,
     socket: str,
 ) -> None:
     """A zero-setup demo: six simulated agents on a throwaway repository.
@@ -74,8 +83,10 @@ def demo(
     (`tmux -L fleet-tui-demo`). `fleet-tui demo --clean` removes it.
     """
     demos.check_socket(socket)
+    if clean_all and not clean:
+        raise click.UsageError("--all goes with --clean: fleet-tui demo --clean --all")
     if clean:
-        clean_demos(folder)
+        clean_demos(folder, everything=clean_all, yes=yes)
         return
     if for_seconds is not None and not no_ui:
         raise click.UsageError("--for needs --no-ui (the dashboard runs until you quit it)")
@@ -126,8 +137,20 @@ def _closing(say: Console, built: demos.Demo, fleet: Fleet) -> None:
     )
 
 
-def clean_demos(folder: Path | None) -> None:
-    """Stop and delete one demo folder (`--dir`), or every demo folder fleet-tui made."""
+def demo_in_use(marker: dict[str, str]) -> str | None:
+    """Why a demo is in use (a dashboard open on it, a tmux client attached), or None."""
+    repo = Path(marker.get("repo", ""))
+    if marker.get("repo") and dashboard_is_open(repo / ".fleet"):
+        return "a dashboard is open on it"
+    socket, session = marker.get("socket", ""), marker.get("name", "")
+    if session and demos.SOCKET_RE.match(socket) and Tmux(socket).clients(session):
+        return "a terminal is attached to its tmux session"
+    return None
+
+
+def clean_demos(folder: Path | None, *, everything: bool = False, yes: bool = False) -> None:
+    """Stop and delete one demo folder (`--dir`), or every demo folder fleet-tui made that nobody
+    is using (`everything`: those in use too, after asking)."""
     if folder is not None:
         target = folder.expanduser().absolute()
         if not target.exists():
@@ -140,7 +163,8 @@ def clean_demos(folder: Path | None) -> None:
         targets = [target.resolve()]
     else:
         targets = demos.known_demos()
-    cleaned = 0
+    chosen: list[tuple[Path, dict[str, str]]] = []
+    busy: list[tuple[Path, dict[str, str], str]] = []
     for path in targets:
         if not path.exists():
             demos.forget(path)
@@ -149,12 +173,30 @@ def clean_demos(folder: Path | None) -> None:
         if marker is None:
             err.print(f"skipped {path}: it has no {demos.MARKER} marker", markup=False)
             continue
+        why = demo_in_use(marker) if folder is None else None  # --dir names it: that is the choice
+        if why is None:
+            chosen.append((path, marker))
+        else:
+            busy.append((path, marker, why))
+    if busy and everything:
+        for path, _, why in busy:
+            out.print(f"in use: {path} ({why})", markup=False)
+        count = len(busy)
+        if confirm(
+            yes, f"delete {'it' if count == 1 else f'these {count}'} too?", "the demos in use are kept"
+        ):
+            chosen += [(path, marker) for path, marker, _ in busy]
+    elif busy:
+        for path, _, why in busy:
+            out.print(f"kept {path}: {why} (--all removes it too)", markup=False)
+    cleaned = 0
+    for path, marker in chosen:
         stopped = stop_demo_session(marker.get("socket", ""), marker.get("name", ""))
         demos.remove_folder(path)
         cleaned += 1
         note = f" and stopped tmux session {marker.get('name')!r}" if stopped else ""
         out.print(f"removed {path}{note}", markup=False)
-    if not cleaned:
+    if not cleaned and not busy:
         out.print("no demo folders to clean")
 
 

@@ -12,17 +12,31 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from fleet_tui.cli.common import cli, out
+from fleet_tui.adapters import git
+from fleet_tui.cli.common import cli, fleet_options, out
 from fleet_tui.engine.launcher import agent_path
 from fleet_tui.errors import FleetError
 from fleet_tui.presets import BUILTIN_PRESETS, Preset
-from fleet_tui.spec import load_fleet
+from fleet_tui.spec import FLEET_FILE, load_fleet
 from fleet_tui.status import bottom_lines, classify
 from fleet_tui.ui.format import STATUS_STYLE
 
 
-def _presets(fleet_file: Path | None) -> dict[str, Preset]:
-    """Built-in presets, plus (or overridden by) the ones a fleet file defines."""
+def _presets(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> dict[str, Preset]:
+    """Built-in presets, plus (or overridden by) the ones a fleet file defines: -f FILE, or else
+    the fleet file of the repository around -C DIR (or here) when there is one."""
+    parent = ctx.obj or {}
+    fleet_file = fleet_file or parent.get("fleet_file")
+    directory = directory or parent.get("directory")
+    if fleet_file is None:
+        try:
+            root = git.repo_root((directory or Path.cwd()).resolve())
+        except FleetError:
+            root = None  # not in a repository: the built-in presets only
+        if root is not None and (root / FLEET_FILE).is_file():
+            fleet_file = root / FLEET_FILE
+    elif directory is not None and not fleet_file.is_absolute():
+        fleet_file = directory / fleet_file
     presets = dict(BUILTIN_PRESETS)
     if fleet_file is not None:
         spec = load_fleet(fleet_file)
@@ -31,14 +45,16 @@ def _presets(fleet_file: Path | None) -> dict[str, Preset]:
 
 
 @cli.command("presets")
-@click.option("-f", "--file", "fleet_file", type=click.Path(path_type=Path, dir_okay=False))
-def list_presets(fleet_file: Path | None) -> None:
-    """List agent presets, their commands, and whether their program is installed."""
+@fleet_options
+@click.pass_context
+def list_presets(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
+    """List agent presets (the built-in ones and the fleet file's), their commands, and whether
+    their program is installed."""
     table = Table(show_edge=False)
     for column in ("preset", "program", "installed", "command"):
         table.add_column(column)
     path = agent_path()
-    for name, preset in sorted(_presets(fleet_file).items()):
+    for name, preset in sorted(_presets(ctx, directory, fleet_file).items()):
         installed = (
             "-"
             if not preset.program
@@ -53,13 +69,7 @@ def list_presets(fleet_file: Path | None) -> None:
 @click.option(
     "-p", "--preset", "preset_name", default="shell", show_default=True, help="Preset whose patterns to use."
 )
-@click.option(
-    "-f",
-    "--file",
-    "fleet_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Use presets defined in this fleet file too.",
-)
+@fleet_options
 @click.option("--exit-code", type=int, default=None, help="Treat the agent as ended with this exit code.")
 @click.option(
     "--quiet-for",
@@ -67,9 +77,12 @@ def list_presets(fleet_file: Path | None) -> None:
     default=None,
     help="Seconds since the screen last changed (default: just changed).",
 )
+@click.pass_context
 def explain_status(
+    ctx: click.Context,
     screen: TextIO,
     preset_name: str,
+    directory: Path | None,
     fleet_file: Path | None,
     exit_code: int | None,
     quiet_for: float | None,
@@ -79,7 +92,7 @@ def explain_status(
     For writing or debugging a preset: shows the lines looked at, the rule that decided, and the
     matched text. Plain captures and captures with colour escapes (capture-pane -e) both work.
     """
-    presets = _presets(fleet_file)
+    presets = _presets(ctx, directory, fleet_file)
     if preset_name not in presets:
         raise FleetError(f"unknown preset {preset_name!r}", f"known presets: {', '.join(sorted(presets))}")
     preset = presets[preset_name]

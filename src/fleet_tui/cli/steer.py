@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 from rich.markup import escape
 
-from fleet_tui.cli.common import cli, err, fleet_from, fleet_options, out
+from fleet_tui.cli.common import (
+    agent_name,
+    cli,
+    confirm,
+    err,
+    fleet_from,
+    fleet_options,
+    out,
+    plural,
+    yes_option,
+)
 from fleet_tui.engine import steering
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.errors import ActionRefused
 
-name_argument = click.argument("name")
+name_argument = click.argument("name", required=False)  # missing: agent_name lists them
 
 
 def _fleet(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> Fleet:
@@ -38,18 +46,29 @@ def print_preflight(pre: steering.Preflight) -> None:
 @fleet_options
 @name_argument
 @click.option("--grace", default=steering.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
+@yes_option
 @click.pass_context
 def kill(
-    ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str, grace: float
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    name: str | None,
+    grace: float,
+    yes: bool,
 ) -> None:
-    """Stop an agent: snapshot its work, ask it to exit, end its process tree. Files stay."""
+    """Stop an agent: snapshot its work, ask it to exit, end its process tree. Files stay.
+
+    On a terminal it asks first (--yes does not); without one it goes ahead."""
     fleet = _fleet(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
     stakes = steering.stakes(fleet, name)
     if stakes.uncommitted or stakes.commits:
         out.print(
-            f"{name}: {len(stakes.uncommitted)} uncommitted file(s) (saved in a snapshot first), "
-            f"{len(stakes.commits)} commit(s) not in {fleet.base} (kept on fleet/{name})"
+            f"{name}: {plural(len(stakes.uncommitted), 'uncommitted file')} (saved in a snapshot first), "
+            f"{plural(len(stakes.commits), 'commit')} not in {fleet.base} (kept on fleet/{name})"
         )
+    if not confirm(yes, f"kill {name}?", "nothing stopped", needs_terminal=False):
+        return
     out.print(escape(steering.kill(fleet, name, grace=grace).message))
 
 
@@ -59,18 +78,25 @@ def kill(
 @click.option("--force", is_flag=True, help="Restart even past the agent's max_restarts.")
 @click.option("--reason", default="asked by the person", show_default=True, help="Why (goes in the handoff).")
 @click.option("--grace", default=steering.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
+@yes_option
 @click.pass_context
 def restart(
     ctx: click.Context,
     directory: Path | None,
     fleet_file: Path | None,
-    name: str,
+    name: str | None,
     force: bool,
     reason: str,
     grace: float,
+    yes: bool,
 ) -> None:
-    """Restart an agent with a fresh process and a handoff document of what is done."""
+    """Restart an agent with a fresh process and a handoff document of what is done.
+
+    On a terminal it asks first (--yes does not); without one it goes ahead."""
     fleet = _fleet(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
+    if not confirm(yes, f"restart {name} with a handoff?", "nothing restarted", needs_terminal=False):
+        return
     out.print(escape(steering.restart(fleet, name, reason=reason, force=force, grace=grace).message))
 
 
@@ -83,28 +109,39 @@ def restart(
 )
 @click.option("--dry-run", is_flag=True, help="Run the preflight only; change nothing.")
 @click.option("--verify-timeout", default=steering.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
+@yes_option
 @click.pass_context
 def merge(
     ctx: click.Context,
     directory: Path | None,
     fleet_file: Path | None,
-    name: str,
+    name: str | None,
     commit_message: str | None,
     remove_worktree: bool,
     dry_run: bool,
     verify_timeout: float,
+    yes: bool,
 ) -> None:
     """Merge fleet/NAME into base with --no-ff, after a preflight that changes nothing.
 
     Preflight: uncommitted work, the agent's verify command, a merge-tree conflict check, and a
-    clean main checkout on base. Any failure leaves base exactly as it was.
+    clean main checkout on base. Any failure leaves base exactly as it was. On a terminal it asks
+    first (--yes does not); without one it goes ahead.
     """
     fleet = _fleet(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
     if dry_run:
         pre = steering.preflight(fleet, name, commit_message=commit_message, verify_timeout=verify_timeout)
         print_preflight(pre)
         out.print("preflight passed: `fleet-tui merge` would merge" if pre.ok else "preflight failed")
         ctx.exit(0 if pre.ok else 1)
+    if not confirm(
+        yes,
+        f"merge fleet/{name} into {fleet.base} (after its preflight)?",
+        "nothing merged",
+        needs_terminal=False,
+    ):
+        return
     try:
         result = steering.merge(
             fleet,
@@ -123,7 +160,7 @@ def merge(
 
 @cli.command("merge-queue")
 @fleet_options
-@click.option("-y", "--yes", is_flag=True, help="Run the plan without asking.")
+@yes_option
 @click.option("--dry-run", is_flag=True, help="Show the plan only.")
 @click.option("-m", "--commit-message", help="Commit agents' uncommitted work with this message first.")
 @click.option("--remove-worktrees", is_flag=True, help="Remove each merged agent's worktree (branches stay).")
@@ -154,12 +191,8 @@ def merge_queue(
         return
     if not plan.ok:
         out.print("[yellow]the queue will stop at the first conflict; everything before it is merged[/]")
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ActionRefused("not confirmed: nothing merged", "pass --yes to run the plan without asking")
-        if not click.confirm("run this plan?", default=False):
-            out.print("cancelled: nothing merged")
-            return
+    if not confirm(yes, "run this plan?", "nothing merged"):
+        return
     result = steering.run_queue(
         fleet, plan, verify_timeout=verify_timeout, remove_worktrees=remove_worktrees, on_step=out.print
     )
@@ -183,12 +216,13 @@ def restore(
     ctx: click.Context,
     directory: Path | None,
     fleet_file: Path | None,
-    name: str,
+    name: str | None,
     snapshot: str | None,
     force: bool,
 ) -> None:
     """List an agent's snapshots of work, or bring SNAPSHOT's files back into its worktree."""
     fleet = _fleet(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
     if snapshot is None:
         found = steering.snapshots(fleet, name)
         if not found:
@@ -197,7 +231,7 @@ def restore(
         out.print(f"snapshots of {name}, newest first (restore one: fleet-tui restore {name} SNAPSHOT):")
         for snap in found:
             when = steering.format_time(snap.taken_at)
-            out.print(f"  {snap.name}  {when}  {len(snap.files):>4} file(s)  {escape(snap.subject)}")
+            out.print(f"  {snap.name}  {when}  {plural(len(snap.files), 'file'):>9}  {escape(snap.subject)}")
         return
     outcome = steering.restore(fleet, name, snapshot, force=force)
     out.print(escape(outcome.message))
@@ -209,14 +243,15 @@ def restore(
 @fleet_options
 @name_argument
 @click.pass_context
-def snapshot(ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str) -> None:
+def snapshot(ctx: click.Context, directory: Path | None, fleet_file: Path | None, name: str | None) -> None:
     """Save an agent's uncommitted work in a snapshot now (its files and index are untouched)."""
     fleet = _fleet(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
     snap = fleet.snapshot_work(name, "asked by the person")
     if snap is None:
         out.print(f"{name}: nothing uncommitted (or unchanged since the newest snapshot): no snapshot taken")
     else:
-        out.print(f"{name}: saved {len(snap.files)} file(s) as snapshot {snap.name} ({snap.ref})")
+        out.print(f"{name}: saved {plural(len(snap.files), 'file')} as snapshot {snap.name} ({snap.ref})")
 
 
 @cli.command("log")
@@ -235,6 +270,8 @@ def log_command(
 ) -> None:
     """The fleet's event log (every action and status change), newest first."""
     fleet = _fleet(ctx, directory, fleet_file)
+    if name is not None:
+        agent_name(fleet, name)
     found = steering.events(fleet, name)
     if limit > 0:
         found = found[:limit]

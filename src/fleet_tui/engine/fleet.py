@@ -40,6 +40,7 @@ from fleet_tui.scope import Scope, predicted_overlaps, unmatched_patterns
 from fleet_tui.spec import FLEET_FILE, Agent, FleetSpec, load_fleet
 
 # Words a command line may start with that are not programs to look for.
+EXIT_KEY_PAUSE = 0.15  # seconds after a control key among the exit keys (see _send_exit_keys)
 SHELL_WORDS = frozenset(
     [
         "cat",
@@ -110,6 +111,7 @@ class Plan:
 @dataclass
 class UpReport:
     changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # nothing was refused, but worth knowing
 
     def add(self, message: str) -> None:
         self.changes.append(message)
@@ -176,8 +178,8 @@ class Fleet:
             )
         return cls(spec, root, base)
 
-    def check_programs(self) -> None:
-        """Every agent's program must be installed: say which are missing, and for whom, at once."""
+    def missing_programs(self) -> list[str]:
+        """Agents whose program is not installed, each as "'name' (preset 'x') needs 'prog'"."""
         path = agent_path()
         missing = []
         for agent in self.spec.agents:
@@ -186,11 +188,29 @@ class Fleet:
             for program, where in needs.items():
                 if program and shutil.which(program, path=path) is None:
                     missing.append(f"{agent.name!r} ({where}) needs {program!r}")
+        return missing
+
+    def check_programs(self) -> None:
+        """Every agent's program must be installed: say which are missing, and for whom, at once."""
+        missing = self.missing_programs()
         if missing:
             raise EnvironmentProblem(
                 "not installed (not on PATH): " + "; ".join(missing),
                 "install what is missing, or give those agents another `preset` or `command`",
             )
+
+    def restart_warnings(self) -> list[str]:
+        """Agents with their own `command` but no `restart_command`: say what a restart will run."""
+        found = []
+        for agent in self.agents:
+            if not agent.restart_defaulted:
+                continue
+            if "{handoff_file}" in (agent.preset.restart_command or ""):
+                how = "runs the same command with the handoff as its prompt file"
+            else:
+                how = "runs the same command again, without the handoff (the command has no {prompt_file})"
+            found.append(f"{agent.name}: a custom `command` and no `restart_command`: a restart {how}")
+        return found
 
     @property
     def agents(self) -> tuple[Agent, ...]:
@@ -214,10 +234,17 @@ class Fleet:
             for e in overlaps
             if any(not related(a, b) for i, a in enumerate(e.agents) for b in e.agents[i + 1 :])
         )
-        warnings = tuple(
-            f"{a.name}: scope pattern {p!r} matches no tracked file in {self.base}"
-            for a in self.agents
-            for p in unmatched_patterns(a.scope, files)
+        warnings = (
+            *(
+                f"{a.name}: scope pattern {p!r} matches no tracked file in {self.base}"
+                for a in self.agents
+                for p in unmatched_patterns(a.scope, files)
+            ),
+            *self.restart_warnings(),
+            *(
+                f"not installed (not on PATH): {m}; `fleet-tui up` will refuse until it is"
+                for m in self.missing_programs()
+            ),
         )
         rows = tuple(
             PlanRow(
@@ -244,7 +271,7 @@ class Fleet:
         require_tmux()
         self.check_programs()
         self._check_worktree_paths()
-        report = UpReport()
+        report = UpReport(warnings=self.restart_warnings())
         self.layout.state_dir.mkdir(parents=True, exist_ok=True)
         if git.exclude_path(self.root, f"/{STATE_DIR}/"):
             report.add(f"excluded {STATE_DIR}/ through .git/info/exclude")
@@ -388,7 +415,7 @@ class Fleet:
             keys = self.agent(name).preset.exit_keys
             if not pane.dead and keys:
                 with contextlib.suppress(ExternalCommandFailed):  # the pane died meanwhile
-                    self.tmux.send_keys(pane.pane_id, *keys)
+                    self._send_exit_keys(pane.pane_id, keys)
                 deadline = time.monotonic() + grace
                 while time.monotonic() < deadline:
                     if not processes.alive({leader}) or not (processes.tree(leader) - {leader}):
@@ -408,6 +435,19 @@ class Fleet:
         strays = processes.with_env(AGENT_MARKER, agent_id(self.layout, name)) - {leader or -1}
         rest = processes.stop_pids(strays, grace)
         return terminated + len(rest.terminated), killed + len(rest.killed)
+
+    def _send_exit_keys(self, pane_id: str, keys: tuple[str, ...]) -> None:
+        """Send exit keys in groups, pausing after each control key: a Ctrl-C makes the terminal
+        flush its pending input, so keys sent right behind it are lost ("xit: command not found")."""
+        group: list[str] = []
+        for key in keys:
+            group.append(key)
+            if key.startswith(("C-", "M-")):
+                self.tmux.send_keys(pane_id, *group)
+                group = []
+                time.sleep(EXIT_KEY_PAUSE)
+        if group:
+            self.tmux.send_keys(pane_id, *group)
 
     def snapshot_work(self, name: str, reason: str) -> WorkSnapshot | None:
         """Save the agent's uncommitted work under refs/fleet/snapshots/<name>/; None when none."""

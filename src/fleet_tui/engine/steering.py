@@ -536,7 +536,9 @@ def preflight(
             Check("commits", False, f"nothing to merge: {base} already has everything of {agent.branch}")
         )
     else:
-        checks.append(Check("commits", True, f"{len(commits)} commit(s) not in {base}"))
+        checks.append(
+            Check("commits", True, f"{len(commits)} commit{'' if len(commits) == 1 else 's'} not in {base}")
+        )
     checks.append(_scope_note(fleet, name, path))
     result = git.merge_check(root, base_head, candidate)
     if result.clean:
@@ -672,7 +674,7 @@ QUEUE_EXCLUDED = {
     Status.WORKING: "still working",
     Status.WAITING: "waiting for an answer",
     Status.STARTING: "just starting",
-    Status.CRASHED: "crashed: look at it first, then merge it alone with `m`",
+    Status.CRASHED: "crashed: look at it first, then merge it on its own",
     Status.QUEUED: "queued: its dependencies are not merged",
     Status.MERGED: "already merged",
 }
@@ -844,7 +846,7 @@ def describe_queue(plan: QueuePlan) -> list[str]:
     if not plan.items:
         lines.append("  nothing is ready to merge")
     for number, item in enumerate(plan.items, 1):
-        what = f"{item.commits} commit(s)" + (
+        what = f"{item.commits} commit{'' if item.commits == 1 else 's'}" + (
             f" + {item.uncommitted} uncommitted (committed first)" if item.uncommitted else ""
         )
         overlap = f", overlaps {', '.join(item.overlaps_with)}" if item.overlaps_with else ", overlaps nobody"
