@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 SNAPSHOT_SCHEMA = 1
 
@@ -20,6 +20,7 @@ class Status(StrEnum):
     KILLED = "killed"
     MERGED = "merged"
     MISSING = "missing"  # the fleet is down or the pane is gone
+    UNKNOWN = "unknown"  # a hooked agent sent no signals: its hooks are missing or broken
 
 
 class Reading(BaseModel):
@@ -70,6 +71,10 @@ class StatusVerdict(Reading):
     reason: str  # which evidence set it, in words
     rule: str = ""  # the pattern that matched, when a pattern set it
     evidence: str = ""  # the matched text, when a pattern set it
+    source: str = ""  # which kind of evidence decided: exit, hook, screen, timing
+    signal_at: float | None = None  # when the agent's signal that decided was written
+    # The verdict may change with time alone (a quiet period running out); not part of the output.
+    timed: bool = Field(False, exclude=True)
 
 
 class OverlapEntry(Reading):
@@ -88,6 +93,12 @@ class AgentSnapshot(Reading):
     status_rule: str = ""
     status_evidence: str = ""
     status_since: float
+    status_source: str = ""
+    status_signal_at: float | None = None
+    context_used: float | None = None  # percent of the agent's context window
+    context_source: str = ""
+    context_window: int | None = None
+    cost_usd: float | None = None
     exit_code: int | None = None
     started_at: float | None = None
     restarts: int = 0
@@ -127,6 +138,13 @@ class FleetSnapshot(Reading):
 
     def agent(self, name: str) -> AgentSnapshot | None:
         return next((a for a in self.agents if a.name == name), None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_usd(self) -> float | None:
+        """What the agents that report a cost have spent together (None when none does)."""
+        costs = [a.cost_usd for a in self.agents if a.cost_usd is not None]
+        return sum(costs) if costs else None
 
     def count(self, status: Status) -> int:
         return sum(1 for a in self.agents if a.status == status)

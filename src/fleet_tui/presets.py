@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -35,6 +35,15 @@ class StatusPatterns(BaseModel):
         return patterns
 
 
+# The signal mechanisms fleet-tui knows how to install, each without touching the person's own config
+# or the agent's worktree (everything lives in .fleet/agents/<name>/):
+#   claude-hooks       Claude Code hooks, in a settings file passed with `claude --settings <file>`
+#   claude-statusline  Claude Code statusLine in the same file: context use, cost, model
+#   codex-notify       Codex `notify` (turn complete), passed with `codex -c notify=[...]`
+# The preset's command template says where they go with the {signals} placeholder.
+SignalKind = Literal["claude-hooks", "claude-statusline", "codex-notify"]
+
+
 class Preset(BaseModel):
     """One agent CLI: its commands, environment, polite exit and status patterns."""
 
@@ -48,6 +57,8 @@ class Preset(BaseModel):
     bottom_lines: int = Field(12, ge=1, le=200)
     env: dict[str, str] = Field(default_factory=dict)
     patterns: StatusPatterns = Field(default_factory=StatusPatterns)
+    signals: tuple[SignalKind, ...] = ()
+    context_window: int | None = Field(None, ge=1000, le=100_000_000)  # tokens
 
     @field_validator("env")
     @classmethod
@@ -70,18 +81,18 @@ def check_env_names(env: dict[str, str]) -> dict[str, str]:
     return env
 
 
-PLACEHOLDERS = ("prompt_file", "handoff_file", "worktree")
+PLACEHOLDERS = ("prompt_file", "handoff_file", "worktree", "signals")
 # `{name}` is a placeholder; `${NAME}` and `${NAME:-x}` stay the shell's own.
 PLACEHOLDER_RE = re.compile(r"(?<!\$)\{([a-z_]+)\}")
 
 
 def check_template(template: str) -> None:
-    """Reject placeholders other than {prompt_file}, {handoff_file}, {worktree}."""
+    """Reject placeholders other than {prompt_file}, {handoff_file}, {worktree}, {signals}."""
     for name in PLACEHOLDER_RE.findall(template):
         if name not in PLACEHOLDERS:
             raise ValueError(
                 f"unknown placeholder {{{name}}} in {template!r}: "
-                "use {prompt_file}, {handoff_file} or {worktree}"
+                "use {prompt_file}, {handoff_file}, {worktree} or {signals}"
             )
 
 

@@ -12,6 +12,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from fleet_tui.engine.hooks import install_signals, signals_file, uses_signals
 from fleet_tui.engine.state import Layout, write_atomic
 from fleet_tui.presets import render_template
 from fleet_tui.spec import Agent
@@ -31,7 +32,7 @@ def agent_path() -> str:
     return os.pathsep.join(parts)
 
 
-def render_command(agent: Agent, layout: Layout, *, restart: bool) -> str:
+def render_command(agent: Agent, layout: Layout, *, restart: bool, signals: str = "") -> str:
     template = agent.preset.command
     if restart and agent.preset.restart_command:
         template = agent.preset.restart_command
@@ -39,6 +40,7 @@ def render_command(agent: Agent, layout: Layout, *, restart: bool) -> str:
         "prompt_file": shlex.quote(str(layout.prompt_file(agent.name))),
         "handoff_file": shlex.quote(str(layout.handoff_file(agent.name))),
         "worktree": shlex.quote(str(layout.worktree(agent.name))),
+        "signals": signals,
     }
     return render_template(template, values)
 
@@ -46,6 +48,7 @@ def render_command(agent: Agent, layout: Layout, *, restart: bool) -> str:
 def write_launcher(agent: Agent, layout: Layout, run: int, *, restart: bool = False) -> Path:
     """Write the prompt file and the launcher for one run; returns the launcher's path."""
     write_atomic(layout.prompt_file(agent.name), agent.task)
+    signals = install_signals(agent, layout) if uses_signals(agent, restart=restart) else ""
     env = {
         "PATH": agent_path(),
         **agent.preset.env,
@@ -55,6 +58,8 @@ def write_launcher(agent: Agent, layout: Layout, run: int, *, restart: bool = Fa
         "FLEET_RUN": str(run),
         "FLEET_PROMPT_FILE": str(layout.prompt_file(agent.name)),
         "FLEET_HANDOFF_FILE": str(layout.handoff_file(agent.name)),
+        # Where any agent (or a wrapper around one) may append its own signal lines: see hook.py.
+        "FLEET_SIGNALS_FILE": str(signals_file(layout, agent.name)),
     }
     exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items())
     exit_file = layout.exit_file(agent.name)
@@ -67,7 +72,7 @@ cd {shlex.quote(str(layout.worktree(agent.name)))} || exit 97
 trap : INT TERM
 # A subshell, so a template that ends in `exec` still returns here to record its exit code.
 (
-{render_command(agent, layout, restart=restart)}
+{render_command(agent, layout, restart=restart, signals=signals)}
 )
 code=$?
 printf '%s %s\\n' {run} "$code" > {shlex.quote(str(exit_file))}.tmp

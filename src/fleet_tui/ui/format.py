@@ -20,6 +20,7 @@ STATUS_STYLE: dict[Status, str] = {
     Status.KILLED: "magenta",
     Status.MERGED: "bold green",
     Status.MISSING: "red",
+    Status.UNKNOWN: "italic yellow",
 }
 ATTENTION_STYLE = "on #5c4400"
 LAST_LINE_WIDTH = 44
