@@ -10,7 +10,21 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "fleet_tui"
 
 # Modules that must stay free of any UI: the engine, the adapters and the domain core.
-NO_UI = ("engine/", "adapters/", "models.py", "spec.py", "presets.py", "status.py", "scope.py", "handoff.py")
+NO_UI = (
+    "engine/",
+    "adapters/",
+    "models.py",
+    "spec.py",
+    "presets.py",
+    "status.py",
+    "scope.py",
+    "handoff.py",
+    "coupling.py",
+    "planfile.py",
+    "report.py",
+    "timeline.py",
+    "attention.py",
+)
 UI_MODULES = ("textual", "fleet_tui.ui")
 # Library -> the one module allowed to import it.
 OWNERS = {"libtmux": "adapters/tmux.py", "git": "adapters/git.py"}
@@ -97,7 +111,19 @@ def test_only_the_owning_adapter_imports_its_library(library: str) -> None:
 
 
 def test_domain_core_does_no_io_to_tmux_or_git() -> None:
-    for rel in ("models.py", "spec.py", "presets.py", "status.py", "scope.py", "handoff.py"):
+    for rel in (
+        "models.py",
+        "spec.py",
+        "presets.py",
+        "status.py",
+        "scope.py",
+        "handoff.py",
+        "coupling.py",
+        "planfile.py",
+        "report.py",
+        "timeline.py",
+        "attention.py",
+    ):
         if rel not in SOURCES:
             continue
         found = SOURCES[rel][1]

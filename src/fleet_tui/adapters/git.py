@@ -482,3 +482,44 @@ def merge_no_ff(root: Path, branch: str, message: str) -> tuple[bool, str]:
 
 def remove_worktree(root: Path, path: Path) -> None:
     run(root, "worktree", "remove", str(path))
+
+
+def commit_files(root: Path, ref: str, limit: int) -> list[tuple[str, ...]]:
+    """The files each of the last `limit` non-merge commits of `ref` changed, newest first.
+
+    One `git log --name-only` call: the whole history the coupling analysis needs, without renames
+    detection (a rename lists both paths, which is what co-change counting wants anyway)."""
+    if limit <= 0:
+        return []
+    out = run(
+        root,
+        "log",
+        f"-n{limit}",
+        "--no-merges",
+        "--no-renames",
+        "--format=%x1e",
+        "--name-only",
+        "-z",
+        ref,
+        "--",
+        strip=False,
+    )
+    commits = []
+    for chunk in out.split("\x1e")[1:]:
+        commits.append(tuple(p for p in chunk.lstrip("\0\n").split("\0") if p and p != "\n"))
+    return commits
+
+
+IMPORT_LINE = r"^\s*(import|from)\s|require\(|import\("
+
+
+def import_lines(root: Path, ref: str) -> list[tuple[str, str]]:
+    """(path, line) of every line in `ref` that looks like an import (Python, JS/TS), one `git grep`."""
+    out = run(root, "grep", "-I", "-z", "-E", "-e", IMPORT_LINE, ref, "--", strip=False, ok_codes=(0, 1))
+    found = []
+    prefix = f"{ref}:"
+    for line in out.splitlines():
+        # -z: "ref:path\0line"; the ref carries a colon of its own
+        name, _, text = line.partition("\0")
+        found.append((name.removeprefix(prefix), text))
+    return found

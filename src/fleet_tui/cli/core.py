@@ -10,10 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from fleet_tui.cli.common import cli, err, fleet_from, fleet_options, open_dashboard, out
+from fleet_tui.coupling import HISTORY, MAX_COMMIT_FILES, MIN_TOGETHER, Coupling
 from fleet_tui.engine.fleet import Plan
 from fleet_tui.engine.monitor import take_snapshot
+from fleet_tui.engine.planning import read_coupling
 from fleet_tui.errors import FleetError
 from fleet_tui.models import FleetSnapshot
+from fleet_tui.planfile import plan_markdown
 from fleet_tui.spec import FLEET_FILE
 from fleet_tui.ui.format import STATUS_STYLE
 
@@ -101,17 +104,75 @@ def print_plan(plan: Plan) -> None:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
+def print_coupling(coupling: Coupling) -> None:
+    if coupling.pairs:
+        out.print("[bold yellow]coupled scopes[/] (their files changed in the same commits):")
+    for pair in coupling.pairs:
+        marker = "" if pair.related else " [red](no dependency between them)[/]"
+        a, b = pair.agents
+        out.print(f"  {a} + {b}: {pair.together} commits together ({pair.strength:.0%}){marker}")
+        for f in pair.files:
+            out.print(f"    {escape(f.a)} + {escape(f.b)}: {f.together}x")
+        out.print(f"    fix: {escape(pair.fix)}")
+    for joint in coupling.joints:
+        err.print(
+            f"[yellow]warning:[/] {escape(joint.path)} is in the scopes of {', '.join(joint.agents)} "
+            f"and is {joint.why}: give it to one agent, or serialise them with depends_on"
+        )
+    skipped = f", {coupling.skipped} of over {MAX_COMMIT_FILES} files left out" if coupling.skipped else ""
+    out.print(f"coupling read from the last {coupling.commits} commits{skipped}")
+
+
 @cli.command()
 @fleet_options
-@click.option("--strict", is_flag=True, help="Exit 1 when agents that do not depend on each other overlap.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when agents that do not depend on each other overlap or are coupled.",
+)
+@click.option(
+    "--history",
+    type=click.IntRange(min=0),
+    default=HISTORY,
+    show_default=True,
+    help="Commits of base read for coupling (0: no coupling).",
+)
+@click.option(
+    "--coupling-min",
+    type=click.IntRange(min=1),
+    default=MIN_TOGETHER,
+    show_default=True,
+    help="Commits two scopes must share before they count as coupled.",
+)
+@click.option("--markdown", is_flag=True, help="Print the plan as a markdown table.")
 @click.pass_context
-def plan(ctx: click.Context, directory: Path | None, fleet_file: Path | None, strict: bool) -> None:
-    """Show the coordination plan: agents, scopes, predicted overlaps, launch order."""
+def plan(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    strict: bool,
+    history: int,
+    coupling_min: int,
+    markdown: bool,
+) -> None:
+    """Show the coordination plan: agents, scopes, predicted overlaps and coupling, launch order."""
     fleet = fleet_from(ctx, directory, fleet_file)
     result = fleet.plan()  # a missing program is a warning here: the plan is still worth seeing
-    print_plan(result)
-    if strict and result.unrelated_overlaps:
-        err.print("[red]--strict:[/] scopes overlap between agents that do not depend on each other")
+    coupling = read_coupling(fleet, result, history=history, min_together=coupling_min)
+    if markdown:
+        click.echo(plan_markdown(result.rows, result.overlaps, coupling, title=f"fleet plan: {fleet.name}"))
+    else:
+        print_plan(result)
+        print_coupling(coupling)
+    if strict and (result.unrelated_overlaps or coupling.unrelated):
+        what = [
+            "scopes overlap" if result.unrelated_overlaps else "",
+            "scopes are coupled" if coupling.unrelated else "",
+        ]
+        err.print(
+            f"[red]--strict:[/] {' and '.join(w for w in what if w)} between agents that do not "
+            "depend on each other"
+        )
         ctx.exit(1)
 
 
