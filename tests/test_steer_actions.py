@@ -68,7 +68,7 @@ def test_kill_ends_whole_tree_keeps_work_and_is_harmless_twice(make_fleet) -> No
     assert not again.changed
     assert "already killed" in again.message
     assert again.snapshot is None  # same work as the newest snapshot: no duplicate
-    events = [e["event"] for e in read_events(fleet.layout) if e["agent"] == "alpha"]
+    events = [e.event for e in read_events(fleet.layout) if e.agent == "alpha"]
     assert events.count("kill") == 2 and "snapshot" in events
 
 
@@ -133,9 +133,9 @@ def test_restart_gives_a_handoff_and_keeps_files(make_fleet, server) -> None:
     record = load_state(fleet.layout).agent("alpha")
     assert (record.restarts, record.run, record.needs_human) == (2, 3, False)
     assert "a person insists" in fleet.layout.handoff_file("alpha").read_text(encoding="utf-8")
-    restarts = [e for e in read_events(fleet.layout) if e["event"] == "restart"]
-    assert [e["details"]["attempt"] for e in restarts] == [1, 2]
-    json.dumps(restarts)
+    restarts = [e for e in read_events(fleet.layout) if e.event == "restart"]
+    assert [e.details["attempt"] for e in restarts] == [1, 2]
+    json.dumps([e.model_dump() for e in restarts])  # every event stays plain JSON
 
 
 def test_auto_restart_policy_restarts_a_crash_within_the_cap(make_fleet) -> None:
@@ -183,5 +183,5 @@ def test_kill_without_polite_keys_needs_sigkill_for_an_orphan_ignoring_sigterm(m
 
     assert "needed SIGKILL" in outcome.message
     assert not processes.alive(tree)
-    kill_event = [e for e in read_events(fleet.layout) if e["event"] == "kill"][-1]
-    assert kill_event["details"]["sigkill"] >= 1
+    kill_event = [e for e in read_events(fleet.layout) if e.event == "kill"][-1]
+    assert kill_event.details["sigkill"] >= 1

@@ -56,7 +56,7 @@ def test_merge_with_a_conflict_leaves_base_unchanged(make_fleet, repo: Path) -> 
     assert info.value.preflight is not None and info.value.preflight.conflicts == ("src/util.py",)
     assert base_state(repo) == before
     assert load_state(fleet.layout).agent("alpha").phase == "running"
-    assert read_events(fleet.layout)[-1]["event"] == "merge-refused"
+    assert read_events(fleet.layout)[-1].event == "merge-refused"
 
 
 def test_merge_with_failing_verify_leaves_base_unchanged(make_fleet, repo: Path) -> None:

@@ -112,7 +112,7 @@ def test_cli_send_is_verbatim_and_errors_are_clear(make_fleet: Any) -> None:
     piped = cli(fleet, "send", "alpha", "-", stdin="from stdin; $(x)\n")
     assert piped.returncode == 0, piped.stderr
     wait_for(lambda: "received: from stdin; $(x)" in pane_text(fleet, "alpha"), what="stdin text")
-    sends = [e["details"]["text"] for e in read_events(fleet.layout) if e["event"] == "send"]
+    sends = [e.details["text"] for e in read_events(fleet.layout) if e.event == "send"]
     assert sends == [text, "from stdin; $(x)"], "every send is in the event log"
     unknown = cli(fleet, "send", "nobody", "hi")
     assert unknown.returncode == 2

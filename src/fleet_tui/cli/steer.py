@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -21,6 +20,7 @@ from fleet_tui.cli.common import (
 )
 from fleet_tui.engine import steering
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.state import EventLog
 
 name_argument = click.argument("name", required=False)  # missing: agent_name lists them
 
@@ -272,7 +272,11 @@ def log_command(
     fleet = _fleet(ctx, directory, fleet_file)
     if name is not None:
         agent_name(fleet, name)
-    found = steering.events(fleet, name)
+    log = EventLog(fleet.layout)
+    found = steering.events(fleet, name, log)
+    warning = log.warning()
+    if warning:
+        err.print(f"fleet-tui: warning: {warning}", markup=False)
     if limit > 0:
         found = found[:limit]
     if not found:
@@ -280,9 +284,9 @@ def log_command(
         return
     for event in found:
         if as_json:
-            click.echo(json.dumps(event))
+            click.echo(event.model_dump_json())
             continue
-        when = steering.format_time(float(event.get("time", 0)))
-        agent = event.get("agent") or "(fleet)"
-        details = steering.format_details(event.get("details") or {})
-        out.print(f"{when}  {escape(agent):<14} {escape(str(event.get('event'))):<16} {escape(details)}")
+        when = steering.format_time(event.time)
+        agent = event.agent or "(fleet)"
+        details = steering.format_details(event.details)
+        out.print(f"{when}  {escape(agent):<14} {escape(event.event):<16} {escape(details)}")

@@ -28,11 +28,14 @@ from fleet_tui.engine.state import (
     STATE_DIR,
     FleetState,
     Layout,
+    Phase,
     load_state,
     log_event,
     pinned_base,
     read_exit,
     save_state,
+    state_lock,
+    up_lock,
 )
 from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed, SpecError
 from fleet_tui.models import OverlapEntry, PaneReading
@@ -270,47 +273,53 @@ class Fleet:
         """
         require_tmux()
         self.check_programs()
+        self.layout.state_dir.mkdir(parents=True, exist_ok=True)
+        # One `up` at a time: a second one waits, then finds everything made and starts nothing twice.
+        with up_lock(self.layout):
+            return self._up()
+
+    def _up(self) -> UpReport:
         self._check_worktree_paths()
         report = UpReport(warnings=self.restart_warnings())
-        self.layout.state_dir.mkdir(parents=True, exist_ok=True)
         if git.exclude_path(self.root, f"/{STATE_DIR}/"):
             report.add(f"excluded {STATE_DIR}/ through .git/info/exclude")
-        state = load_state(self.layout)
-        if state.base != self.base:
-            state.base = self.base
-        recreated = [
-            a.name
-            for a in self.agents
-            if not self._removed_after_merge(a.name, state) and self._ensure_worktree(a, state, report)
-        ]
-        save_state(self.layout, state)
-
-        alive = self.tmux.session_exists(self.session)
-        panes = {p.agent: p for p in self.tmux.list_panes(self.session)} if alive else {}
-        for name in sorted(set(panes) - set(self.spec.names)):
-            report.add(f"the pane of {name!r} is left as it is: {name} is no longer in the fleet file")
-        missing = [a for a in self.spec.launch_order() if a not in panes]
         interrupted: list[str] = []
-        if missing:
-            for name in missing:  # leftovers of a lost session must not work beside the new pane
-                self.stop_agent(name, None)
-            starts = [self._pane_start(self.agent(name), state, report, interrupted) for name in missing]
-            per_window = self.spec.settings.panes_per_window
-            if alive:
-                self.tmux.add_panes(self.session, starts, per_window)
-            else:
-                self.tmux.create_session(self.session, starts, per_window)
-                report.add(f"started tmux session {self.session!r} on socket {self.tmux.socket!r}")
+        with state_lock(self.layout):
+            state = load_state(self.layout)
+            if state.base != self.base:
+                state.base = self.base
+            recreated = [
+                a.name
+                for a in self.agents
+                if not self._removed_after_merge(a.name, state) and self._ensure_worktree(a, state, report)
+            ]
             save_state(self.layout, state)
+
+            alive = self.tmux.session_exists(self.session)
+            panes = {p.agent: p for p in self.tmux.list_panes(self.session)} if alive else {}
+            for name in sorted(set(panes) - set(self.spec.names)):
+                report.add(f"the pane of {name!r} is left as it is: {name} is no longer in the fleet file")
+            missing = [a for a in self.spec.launch_order() if a not in panes]
+            if missing:
+                for name in missing:  # leftovers of a lost session must not work beside the new pane
+                    self.stop_agent(name, None)
+                starts = [self._pane_start(self.agent(name), state, report, interrupted) for name in missing]
+                per_window = self.spec.settings.panes_per_window
+                if alive:
+                    self.tmux.add_panes(self.session, starts, per_window)
+                else:
+                    self.tmux.create_session(self.session, starts, per_window)
+                    report.add(f"started tmux session {self.session!r} on socket {self.tmux.socket!r}")
+                save_state(self.layout, state)
         for name in recreated:  # an agent still running in its deleted folder works on nothing
             pane = panes.get(name)
-            if pane is not None and not pane.dead and state.agent(name).phase == "running":
+            if pane is not None and not pane.dead and state.agent(name).phase == Phase.RUNNING:
                 interrupted.append(name)
         for name in interrupted:
             report.add(self._resume(name, "its worktree was re-created" if name in recreated else None))
         report.changes.extend(self.start_ready())
         if report.changes:
-            log_event(self.layout, None, "up", changes=report.changes)
+            log_event(self.layout, None, "up", changes=report.changes, base=self.base)
         return report
 
     def _resume(self, name: str, why: str | None) -> str:
@@ -323,7 +332,7 @@ class Fleet:
 
     def _removed_after_merge(self, name: str, state: FleetState) -> bool:
         """A merged agent whose worktree is gone was tidied up on purpose: do not bring it back."""
-        return state.agent(name).phase == "merged" and not self.layout.worktree(name).exists()
+        return state.agent(name).phase == Phase.MERGED and not self.layout.worktree(name).exists()
 
     def _check_worktree_paths(self) -> None:
         """Refuse before making anything when a folder is in the way of any agent's worktree."""
@@ -372,12 +381,12 @@ class Fleet:
         cwd = self.layout.worktree(agent.name)
         if not cwd.exists():  # a merged agent's removed worktree: its pane starts at the repository
             cwd = self.root
-        if record.phase in ("killed", "merged"):
-            verb = "killed" if record.phase == "killed" else f"merged into {self.base}"
+        if record.phase in (Phase.KILLED, Phase.MERGED):
+            verb = "killed" if record.phase == Phase.KILLED else f"merged into {self.base}"
             script = write_placeholder(agent, self.layout, f"{agent.name} was {verb}.")
             report.add(f"{agent.name} was {verb}: not started again")
             return PaneStart(agent.name, cwd, ("sh", str(script)))
-        if record.phase == "running" and record.run > 0:
+        if record.phase == Phase.RUNNING and record.run > 0:
             code = read_exit(self.layout, agent.name, record.run)
             if code is not None:  # it had ended: show that again, do not run its task twice
                 message = f"{agent.name} had ended with exit code {code} before this pane was rebuilt."
@@ -389,12 +398,12 @@ class Fleet:
             return PaneStart(agent.name, cwd, ("sh", str(write_placeholder(agent, self.layout, message))))
         waiting = self.unmet_dependencies(agent, state)
         if waiting:
-            record.phase = "queued"
+            record.phase = Phase.QUEUED
             script = write_queued(agent, self.layout, waiting, self.base)
             report.add(f"queued {agent.name}: waiting for {', '.join(waiting)}")
             return PaneStart(agent.name, cwd, ("sh", str(script)))
         record.run += 1
-        record.phase = "running"
+        record.phase = Phase.RUNNING
         record.started_at = time.time()
         launcher = write_launcher(agent, self.layout, record.run)
         report.add(f"started {agent.name} in {cwd}")
@@ -467,7 +476,7 @@ class Fleet:
     def is_merged(self, name: str, state: FleetState) -> bool:
         """Merged by fleet-tui, or by hand: its branch moved and base now contains it."""
         record = state.agents.get(name)
-        if record and record.phase == "merged":
+        if record and record.phase == Phase.MERGED:
             return True
         branch = self.agent(name).branch
         if not git.branch_exists(self.root, branch):
@@ -478,17 +487,21 @@ class Fleet:
 
     def start_ready(self) -> list[str]:
         """Start queued agents whose dependencies are now merged; returns what it did."""
+        with state_lock(self.layout):
+            return self._start_ready()
+
+    def _start_ready(self) -> list[str]:
         state = load_state(self.layout)
         panes = {p.agent: p.pane_id for p in self.tmux.list_panes(self.session)}
         done: list[str] = []
         for agent in self.agents:
             record = state.agent(agent.name)
-            if record.phase != "queued" or agent.name not in panes:
+            if record.phase != Phase.QUEUED or agent.name not in panes:
                 continue
             if self.unmet_dependencies(agent, state):
                 continue
             record.run += 1
-            record.phase = "running"
+            record.phase = Phase.RUNNING
             record.started_at = time.time()
             launcher = write_launcher(agent, self.layout, record.run)
             self.tmux.clear_history(panes[agent.name])
@@ -503,6 +516,10 @@ class Fleet:
         """Stop every agent (work snapshotted first) and the fleet's tmux session; worktrees,
         branches and state stay. Nothing of the agents keeps running headless."""
         require_tmux()
+        with up_lock(self.layout):
+            return self._down(grace)
+
+    def _down(self, grace: float) -> bool:
         panes = {p.agent: p for p in self.tmux.list_panes(self.session)}
         for agent in self.agents:
             if agent.name in panes or processes.with_env(AGENT_MARKER, agent_id(self.layout, agent.name)):

@@ -314,11 +314,7 @@ class Monitor:
             return record.started_at
         if status in (Status.KILLED, Status.MERGED):  # when fleet-tui did it, from the event log
             wanted = "kill" if status == Status.KILLED else "merged"
-            times = [
-                e["time"]
-                for e in read_events(self.fleet.layout)
-                if e["agent"] == name and e["event"] == wanted
-            ]
+            times = [e.time for e in read_events(self.fleet.layout) if e.agent == name and e.event == wanted]
             if times:
                 return float(times[-1])
         return now  # e.g. working: since when is not known from one look

@@ -23,11 +23,13 @@ from fleet_tui.engine.launcher import agent_path, write_launcher
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.state import (
     AgentState,
+    Event,
+    EventLog,
     FleetState,
+    Phase,
     load_state,
     log_event,
-    read_events,
-    save_state,
+    update_state,
     write_atomic,
 )
 from fleet_tui.errors import ActionRefused, ExternalCommandFailed
@@ -162,10 +164,9 @@ class QueueResult:
 
 def _update(fleet: Fleet, name: str, change: Callable[[AgentState], None]) -> AgentState:
     """Re-read the state, change one agent, write it back: other writers' changes survive."""
-    state = load_state(fleet.layout)
-    record = state.agent(name)
-    change(record)
-    save_state(fleet.layout, state)
+    with update_state(fleet.layout) as state:
+        record = state.agent(name)
+        change(record)
     return record
 
 
@@ -374,7 +375,7 @@ def restart(
     def bump(r: AgentState) -> None:
         r.restarts += 1
         r.run += 1
-        r.phase = "running"
+        r.phase = Phase.RUNNING
         r.started_at = time.time()
         r.needs_human = False
 
@@ -813,13 +814,13 @@ def run_queue(
 # -- the event log ----------------------------------------------------------------------------------
 
 
-def events(fleet: Fleet, agent: str | None = None) -> list[dict[str, Any]]:
+def events(fleet: Fleet, agent: str | None = None, log: EventLog | None = None) -> list[Event]:
     """The event log, newest first; only one agent's events when `agent` is given."""
     if agent is not None:
         fleet.agent(agent)
-    found = read_events(fleet.layout)
+    found = (log or EventLog(fleet.layout)).read()
     if agent is not None:
-        found = [e for e in found if e.get("agent") == agent]
+        found = [e for e in found if e.agent == agent]
     return list(reversed(found))
 
 

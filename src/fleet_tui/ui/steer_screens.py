@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static
 
 from fleet_tui.engine import steering
+from fleet_tui.engine.state import Event
 from fleet_tui.engine.steering import Preflight, QueuePlan, Stakes
 
 if TYPE_CHECKING:
@@ -459,7 +460,7 @@ class ResultScreen(SteerModal):
 
 @dataclass
 class EventsRead(Message):
-    events: list[dict[str, Any]]
+    events: list[Event]
 
 
 class LogScreen(Screen[None]):
@@ -476,7 +477,7 @@ class LogScreen(Screen[None]):
         super().__init__()
         self.agents = agents
         self.filter = agent or ALL_AGENTS
-        self.events: list[dict[str, Any]] = []
+        self.events: list[Event] = []
 
     @property
     def fleet_app(self) -> FleetApp:
@@ -508,20 +509,20 @@ class LogScreen(Screen[None]):
         self.events = message.events
         self.show()
 
-    def shown_events(self) -> list[dict[str, Any]]:
+    def shown_events(self) -> list[Event]:
         if self.filter == ALL_AGENTS:
             return self.events
-        return [e for e in self.events if e.get("agent") == self.filter]
+        return [e for e in self.events if e.agent == self.filter]
 
     def show(self) -> None:
         table = self.query_one("#log-table", DataTable)
         table.clear()
         for event in self.shown_events():
             table.add_row(
-                steering.format_time(float(event.get("time", 0))),
-                event.get("agent") or "(fleet)",
-                str(event.get("event")),
-                steering.format_details(event.get("details") or {}),
+                steering.format_time(event.time),
+                event.agent or "(fleet)",
+                event.event,
+                steering.format_details(event.details),
             )
         self.query_one("#log-count", Static).update(f"{plural(table.row_count, 'event')}, newest first")
 
