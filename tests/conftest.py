@@ -92,6 +92,8 @@ def toml_value(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(value)
 
 
@@ -102,7 +104,8 @@ MakeFleet = Callable[..., Fleet]
 def make_fleet(repo: Path, tmp_path: Path, server: Any) -> Iterator[MakeFleet]:
     """Write a fleet file of fake agents (outside the repo) and open it on a test tmux socket.
 
-    Each agent is a dict of fleet.toml keys plus `script`: the fake agent's script text.
+    Each agent is a dict of fleet.toml keys plus `script`: the fake agent's script text, and
+    optionally `table`: "task" to declare it as a [[task]] instead of an [[agent]].
     Agents without `task` get one; without `scope`, `src/**`. `preamble` is TOML placed before
     everything else (e.g. `[preset.x]` tables).
     """
@@ -121,7 +124,7 @@ def make_fleet(repo: Path, tmp_path: Path, server: Any) -> Iterator[MakeFleet]:
             spec.setdefault("scope", ["src/**"])
             spec.setdefault("command", fake_agent_command(path))
             spec.setdefault("restart_command", fake_agent_command(path, restart=True))
-            lines.append("\n[[agent]]")
+            lines.append(f"\n[[{spec.pop('table', 'agent')}]]")
             lines += [f"{k} = {toml_value(v)}" for k, v in spec.items()]
         fleet_file = tmp_path / "fleet.toml"
         fleet_file.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -100,7 +100,7 @@ BAD_FILES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "agent[0] (api).depends_on",
         ("'ghost' names no agent", "api"),
     ),
-    "no-agents": ('[fleet]\nname = "x"\n', "agent", ("required key is missing",)),
+    "no-agents": ('[fleet]\nname = "x"\n', "agent", ("no agents", "[[agent]] or [[task]]")),
     "task-and-task-file": (
         agent(task_file='"t.md"'),
         "agent[0] (api)",

@@ -73,6 +73,33 @@ class FleetSettings(BaseModel):
     idle_after: float = Field(15.0, gt=0, le=86400, allow_inf_nan=False)
     bell: bool = True
     notify: bool = True
+    # How many doers (agents and tasks) run at once; the rest wait for a free slot, in file order.
+    max_agents: int | None = Field(None, ge=1, le=1000)
+
+
+class ReviewSpec(BaseModel):
+    """A separate verifier: an agent that reads a doer's work and writes a verdict."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    preset: str | None = None
+    command: str | None = None
+    prompt: str | None = None  # review instructions, added to the prompt fleet-tui builds
+    prompt_file: str | None = None  # the same, from a file relative to the fleet file
+    env: dict[str, str] = Field(default_factory=dict)
+    idle_after: float | None = Field(None, gt=0, le=86400, allow_inf_nan=False)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+        return check_env_names(env)
+
+    @field_validator("command", "prompt")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+        return value
 
 
 class AgentSpec(BaseModel):
@@ -91,6 +118,26 @@ class AgentSpec(BaseModel):
     restart_on: list[Literal["crashed", "exited", "idle"]] = Field(default_factory=list)
     idle_after: float | None = Field(None, gt=0, le=86400, allow_inf_nan=False)
     env: dict[str, str] = Field(default_factory=dict)
+    # The name of a [reviewer.<name>], or an inline reviewer table (checked in _resolve, so a bad
+    # one gets one message about the table, not one per member of a union).
+    review: Any = None
+
+    @field_validator("review")
+    @classmethod
+    def _review_shape(cls, value: Any) -> str | dict[str, Any] | None:
+        if value is None or isinstance(value, (str, dict)):
+            return value
+        raise ValueError('expected the name of a [reviewer.<name>], or a table like { preset = "codex" }')
+
+    done_when: list[str] = Field(default_factory=list)  # acceptance criteria, for the reviewer
+    max_rounds: int = Field(2, ge=0, le=100)  # automatic verify/review retries before a person decides
+
+    @field_validator("done_when")
+    @classmethod
+    def _criteria(cls, criteria: list[str]) -> list[str]:
+        if any(not c.strip() for c in criteria):
+            raise ValueError("an acceptance criterion is empty")
+        return criteria
 
     @field_validator("scope")
     @classmethod
@@ -128,8 +175,10 @@ class FleetFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     fleet: FleetSettings = Field(default_factory=lambda: FleetSettings())
-    agent: list[AgentSpec] = Field(min_length=1)
+    agent: list[AgentSpec] = Field(default_factory=list)
     preset: dict[Slug, dict[str, Any]] = Field(default_factory=dict)
+    task: list[AgentSpec] = Field(default_factory=list)  # like agents, started as slots free up
+    reviewer: dict[Slug, ReviewSpec] = Field(default_factory=dict)
 
 
 class Agent(BaseModel):
@@ -149,6 +198,16 @@ class Agent(BaseModel):
     idle_after: float
     env: dict[str, str]
     restart_defaulted: bool = False  # `command` given without `restart_command` (plan warns)
+    kind: Literal["agent", "task", "reviewer"] = "agent"
+    done_when: tuple[str, ...] = ()
+    max_rounds: int = 2
+    review: str | None = None  # the name of the reviewer agent that checks this one
+    reviews: str | None = None  # for a reviewer: the doer it checks
+    review_prompt: str = ""  # for a reviewer: the person's review instructions
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.kind == "reviewer"
 
     @property
     def branch(self) -> str:
@@ -168,7 +227,7 @@ class FleetSpec(BaseModel):
 
     path: Path
     settings: FleetSettings
-    agents: tuple[Agent, ...]
+    agents: tuple[Agent, ...]  # doers in file order ([[agent]] then [[task]]), then their reviewers
 
     def agent(self, name: str) -> Agent:
         for agent in self.agents:
@@ -181,6 +240,11 @@ class FleetSpec(BaseModel):
     @property
     def names(self) -> list[str]:
         return [a.name for a in self.agents]
+
+    @property
+    def doers(self) -> tuple[Agent, ...]:
+        """Agents whose work is merged: everything but reviewers."""
+        return tuple(a for a in self.agents if not a.is_reviewer)
 
     def launch_order(self) -> list[str]:
         return launch_order({a.name: list(a.depends_on) for a in self.agents})
@@ -210,8 +274,8 @@ def _where(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
     for i, item in enumerate(loc):
         if isinstance(item, int):
             parts.append(f"[{item}]")
-            if i == 1 and loc[0] == "agent":
-                name = _agent_name(raw, item)
+            if i == 1 and loc[0] in ("agent", "task"):
+                name = _agent_name(raw, item, str(loc[0]))
                 if name:
                     parts.append(f" ({name})")
         else:
@@ -219,8 +283,8 @@ def _where(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _agent_name(raw: dict[str, Any], index: int) -> str | None:
-    agents = raw.get("agent")
+def _agent_name(raw: dict[str, Any], index: int, table: str = "agent") -> str | None:
+    agents = raw.get(table)
     if isinstance(agents, list) and 0 <= index < len(agents) and isinstance(agents[index], dict):
         name = agents[index].get("name")
         return name if isinstance(name, str) else None
@@ -234,8 +298,11 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
         (): FleetFile,
         ("fleet",): FleetSettings,
         ("agent",): AgentSpec,
+        ("task",): AgentSpec,
     }
     model = models.get(tuple(path))
+    if model is None and (path[-1:] == ["review"] or (path[:1] == ["reviewer"] and len(path) == 2)):
+        model = ReviewSpec
     if model is None and path[:1] == ["preset"]:
         model = Preset if len(path) == 2 else StatusPatterns if path[2:] == ["patterns"] else None
     return list(model.model_fields) if model else []
@@ -287,14 +354,21 @@ def load_fleet(path: Path) -> FleetSpec:
 
 def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
     presets = _presets(parsed, file)
-    names = [a.name for a in parsed.agent]
-    seen: set[str] = set()
+    entries = [("agent", i, spec) for i, spec in enumerate(parsed.agent)]
+    entries += [("task", i, spec) for i, spec in enumerate(parsed.task)]
+    if not entries:
+        raise SpecError(
+            file, "agent", "no agents: declare at least one [[agent]] or [[task]]", "see `fleet-tui init`"
+        )
+    names = [spec.name for _, _, spec in entries]
+    where_of: dict[str, str] = {}
     agents: list[Agent] = []
-    for i, spec in enumerate(parsed.agent):
-        where = f"agent[{i}] ({spec.name})"
-        if spec.name in seen:
+    reviewers: list[Agent] = []
+    for table, i, spec in entries:
+        where = f"{table}[{i}] ({spec.name})"
+        if spec.name in where_of:
             raise SpecError(file, f"{where}.name", f"duplicate agent name {spec.name!r}")
-        seen.add(spec.name)
+        where_of[spec.name] = where
         task = _task_text(spec, file, where, base_dir)
         for dep in spec.depends_on:
             if dep not in names:
@@ -330,6 +404,10 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
             preset = preset.model_copy(update=overrides)
         if not preset.command:
             raise SpecError(file, where, "no command: set `preset` or `command`")
+        idle_after = spec.idle_after or parsed.fleet.idle_after
+        reviewer = _reviewer(parsed, spec, presets, file, where, base_dir, idle_after)
+        if reviewer is not None:
+            reviewers.append(reviewer)
         agents.append(
             Agent(
                 name=spec.name,
@@ -341,20 +419,112 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
                 depends_on=tuple(spec.depends_on),
                 max_restarts=spec.max_restarts,
                 restart_on=tuple(spec.restart_on),
-                idle_after=spec.idle_after or parsed.fleet.idle_after,
+                idle_after=idle_after,
                 env=dict(spec.env),
                 restart_defaulted=restart_defaulted,
+                kind="task" if table == "task" else "agent",
+                done_when=tuple(spec.done_when),
+                max_rounds=spec.max_rounds,
+                review=reviewer.name if reviewer else None,
             )
         )
+    for reviewer in reviewers:
+        if reviewer.name in where_of:
+            doer = reviewer.reviews or ""
+            raise SpecError(
+                file,
+                f"{where_of[doer]}.review",
+                f"{doer}'s reviewer is called {reviewer.name!r}, which is already an agent's name",
+                "rename that agent: fleet-tui names a reviewer <agent>-review",
+            )
     cycle = find_cycle({a.name: list(a.depends_on) for a in agents})
     if cycle:
-        first = names.index(cycle[0])
         raise SpecError(
             file,
-            f"agent[{first}] ({cycle[0]}).depends_on",
+            f"{where_of[cycle[0]]}.depends_on",
             "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
         )
-    return FleetSpec(path=base_dir / FLEET_FILE, settings=parsed.fleet, agents=tuple(agents))
+    return FleetSpec(path=base_dir / FLEET_FILE, settings=parsed.fleet, agents=(*agents, *reviewers))
+
+
+def _reviewer(
+    parsed: FleetFile,
+    spec: AgentSpec,
+    presets: dict[str, Preset],
+    file: str,
+    where: str,
+    base_dir: Path,
+    idle_after: float,
+) -> Agent | None:
+    """The reviewer agent of one doer: a named [reviewer.<name>] or an inline table."""
+    if spec.review is None:
+        return None
+    key = f"{where}.review"
+    if isinstance(spec.review, str):
+        if not SLUG_RE.match(spec.review) or spec.review not in parsed.reviewer:
+            known = ", ".join(sorted(parsed.reviewer)) or "none defined"
+            raise SpecError(
+                file,
+                key,
+                f"{spec.review!r} names no reviewer (reviewers: {known})",
+                f"define [reviewer.{spec.review}] with a preset or a command, "
+                'or write an inline review = { preset = "..." }',
+            )
+        review = parsed.reviewer[spec.review]
+        key = f"reviewer.{spec.review}"
+    else:
+        try:
+            review = ReviewSpec.model_validate(spec.review)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = tuple(first["loc"])
+            sub = ".".join(str(p) for p in loc)
+            raise SpecError(
+                file, key + (f".{sub}" if sub else ""), _describe({**first, "loc": ("x", 0, "review", *loc)})
+            ) from None
+    preset_name = review.preset or "shell"
+    if preset_name not in presets:
+        raise SpecError(
+            file,
+            f"{key}.preset",
+            f"unknown preset {preset_name!r}",
+            f"known presets: {', '.join(sorted(presets))}; or define [preset.{preset_name}]",
+        )
+    preset = presets[preset_name]
+    if review.command is not None:
+        try:
+            check_template(review.command)
+        except ValueError as exc:
+            raise SpecError(file, f"{key}.command", str(exc)) from None
+        preset = preset.model_copy(update={"command": review.command})
+    if not preset.command:
+        raise SpecError(file, key, "no command: set `preset` or `command`")
+    if review.prompt is not None and review.prompt_file is not None:
+        raise SpecError(file, key, "give at most one of `prompt` (text) or `prompt_file` (a path)")
+    instructions = review.prompt or ""
+    if review.prompt_file is not None:
+        path = (base_dir / review.prompt_file).resolve()
+        try:
+            instructions = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise SpecError(file, f"{key}.prompt_file", f"cannot read {path}: {reason}") from None
+    return Agent(
+        name=f"{spec.name}-review",
+        task=f"Review the work of agent {spec.name}.",
+        scope=("**",),  # a reviewer's changes are never merged: nothing it does is drift
+        preset=preset,
+        preset_name=preset_name,
+        verify=None,
+        depends_on=(),
+        max_restarts=0,
+        restart_on=(),
+        idle_after=review.idle_after or idle_after,
+        env=dict(review.env),
+        kind="reviewer",
+        reviews=spec.name,
+        review_prompt=instructions,
+    )
 
 
 def _task_text(spec: AgentSpec, file: str, where: str, base_dir: Path) -> str:

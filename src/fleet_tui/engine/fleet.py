@@ -397,10 +397,11 @@ class Fleet:
             message = f"{agent.name}'s process was lost: restarting it with a handoff..."
             return PaneStart(agent.name, cwd, ("sh", str(write_placeholder(agent, self.layout, message))))
         waiting = self.unmet_dependencies(agent, state)
-        if waiting:
+        why_queued = self.queued_reason(agent, state)
+        if waiting or why_queued:
             record.phase = Phase.QUEUED
-            script = write_queued(agent, self.layout, waiting, self.base)
-            report.add(f"queued {agent.name}: waiting for {', '.join(waiting)}")
+            script = write_queued(agent, self.layout, waiting, self.base, why_queued)
+            report.add(f"queued {agent.name}: {why_queued or 'waiting for ' + ', '.join(waiting)}")
             return PaneStart(agent.name, cwd, ("sh", str(script)))
         record.run += 1
         record.phase = Phase.RUNNING
@@ -485,8 +486,26 @@ class Fleet:
         start = record.branch_start if record else None
         return tip != start and git.is_ancestor(self.root, tip, self.base)
 
+    def active_doers(self, state: FleetState) -> list[str]:
+        """Doers holding a slot: started and not yet merged, killed or handed to a person."""
+        return [
+            a.name
+            for a in self.spec.doers
+            if state.agent(a.name).phase == Phase.RUNNING and not state.agent(a.name).needs_human
+        ]
+
+    def queued_reason(self, agent: Agent, state: FleetState) -> str | None:
+        """Why an agent whose dependencies are met still waits, or None when it may start."""
+        if agent.is_reviewer:
+            return f"reviewer of {agent.reviews}: starts when {agent.reviews}'s gates pass"
+        limit = self.spec.settings.max_agents
+        if limit is not None and len(self.active_doers(state)) >= limit:
+            return f"waiting for a free slot (max_agents = {limit})"
+        return None
+
     def start_ready(self) -> list[str]:
-        """Start queued agents whose dependencies are now merged; returns what it did."""
+        """Start queued agents whose dependencies are now merged, as slots allow (max_agents), in
+        file order; reviewers are started by the pipeline, not here. Returns what it did."""
         with state_lock(self.layout):
             return self._start_ready()
 
@@ -498,7 +517,7 @@ class Fleet:
             record = state.agent(agent.name)
             if record.phase != Phase.QUEUED or agent.name not in panes:
                 continue
-            if self.unmet_dependencies(agent, state):
+            if self.unmet_dependencies(agent, state) or self.queued_reason(agent, state):
                 continue
             record.run += 1
             record.phase = Phase.RUNNING

@@ -96,10 +96,14 @@ printf '%s\\n' {shlex.quote("[fleet-tui] " + message)}
     return path
 
 
-def write_queued(agent: Agent, layout: Layout, waiting_for: list[str], base: str) -> Path:
-    """A placeholder pane for an agent whose dependencies are not merged yet."""
+def write_queued(
+    agent: Agent, layout: Layout, waiting_for: list[str], base: str, why: str | None = None
+) -> Path:
+    """A placeholder pane for an agent that waits: for its dependencies, a slot, or a doer's gates."""
     names = ", ".join(waiting_for)
     message = f"[fleet-tui] {agent.name} is queued: waiting for {names} to be merged into {base}."
+    if why and not waiting_for:
+        message = f"[fleet-tui] {agent.name} is queued: {why}."
     script = f"""#!/bin/sh
 printf '%s\\n' {shlex.quote(message)}
 exec tail -f /dev/null

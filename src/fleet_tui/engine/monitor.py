@@ -220,7 +220,8 @@ class Monitor:
     def _overlaps(self) -> tuple[OverlapEntry, ...]:
         """Overlap entries, and each agent's share of them, recomputed only after a git reading."""
         if self._overlap_version != self._version:
-            self._entries = overlaps({n: r.files for n, r in self._readings.items()})
+            doers = {n: r.files for n, r in self._readings.items() if not self._agents[n].is_reviewer}
+            self._entries = overlaps(doers)  # a reviewer sits on its doer's commit: not an overlap
             by_agent: dict[str, dict[str, tuple[str, ...]]] = {}
             for entry in self._entries:
                 for name in entry.agents:
@@ -270,7 +271,8 @@ class Monitor:
             return StatusVerdict(status=Status.MISSING, reason="no pane: run `fleet-tui up`")
         if record.phase == "queued":
             waiting = self._unmet_dependencies(name, state)
-            reason = "waiting for " + ", ".join(waiting) if waiting else "dependencies merged: ready to start"
+            why = None if waiting else self.fleet.queued_reason(self._agents[name], state)
+            reason = "waiting for " + ", ".join(waiting) if waiting else why or "ready to start"
             self._timed = True  # dependencies are checked again at every snapshot
             return StatusVerdict(status=Status.QUEUED, reason=reason)
         if track.pane_id != pane.pane_id:

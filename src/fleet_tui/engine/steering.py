@@ -502,6 +502,10 @@ def preflight(
     checks: list[Check] = []
     if record.phase == "merged":
         checks.append(Check("agent", False, f"{name} is already merged into {base}"))
+    if agent.is_reviewer:
+        checks.append(
+            Check("agent", False, f"{name} reviews {agent.reviews}: a reviewer's changes are never merged")
+        )
     path = fleet.layout.worktree(name)
     if not path.exists():
         checks.append(Check("worktree", False, f"the worktree {path} does not exist: run `fleet-tui up`"))
@@ -699,6 +703,8 @@ def plan_queue(
     for reading in snapshot.agents:
         name = reading.name
         path = fleet.layout.worktree(name)
+        if fleet.agent(name).is_reviewer:  # its work is a verdict, never a merge
+            continue
         if state.agent(name).phase == "merged" or reading.status in QUEUE_EXCLUDED:
             why = QUEUE_EXCLUDED.get(reading.status, "already merged")
             skipped.append((name, why))
