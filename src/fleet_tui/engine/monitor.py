@@ -272,7 +272,11 @@ class Monitor:
         if record.phase == "queued":
             waiting = self._unmet_dependencies(name, state)
             why = None if waiting else self.fleet.queued_reason(self._agents[name], state)
-            reason = "waiting for " + ", ".join(waiting) if waiting else why or "ready to start"
+            reason = (
+                "waiting for " + ", ".join(waiting)
+                if waiting
+                else why or "dependencies merged: ready to start"
+            )
             self._timed = True  # dependencies are checked again at every snapshot
             return StatusVerdict(status=Status.QUEUED, reason=reason)
         if track.pane_id != pane.pane_id:
