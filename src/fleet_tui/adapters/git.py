@@ -480,8 +480,14 @@ def merge_no_ff(root: Path, branch: str, message: str) -> tuple[bool, str]:
         return False, exc.message
 
 
-def remove_worktree(root: Path, path: Path) -> None:
-    run(root, "worktree", "remove", str(path))
+def remove_worktree(root: Path, path: Path, *, force: bool = False) -> None:
+    """Remove a worktree; `force` also when it has changes (the caller snapshotted them first)."""
+    run(root, "worktree", "remove", *(["--force"] if force else []), str(path))
+
+
+def delete_branch(root: Path, branch: str) -> None:
+    """Delete a branch outright; the caller checked that it is merged, or was told to anyway."""
+    run(root, "branch", "-D", branch)
 
 
 def commit_files(root: Path, ref: str, limit: int) -> list[tuple[str, ...]]:

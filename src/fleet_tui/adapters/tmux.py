@@ -171,6 +171,9 @@ class Tmux:
             return 0
         return len([n for n in names if n.strip()])
 
+    def kill_pane(self, pane_id: str) -> None:
+        self._cmd("kill-pane", "-t", pane_id)
+
     def kill_session(self, session: str) -> bool:
         if not self.session_exists(session):
             return False

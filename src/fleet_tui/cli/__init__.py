@@ -13,6 +13,7 @@ AREAS = [
     "presets",
     "demo",
     "steer",
+    "roster",
     "dashboard",
 ]
 for _area in AREAS:

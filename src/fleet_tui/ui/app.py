@@ -25,6 +25,7 @@ from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 from fleet_tui.ui.commands import FleetCommands
 from fleet_tui.ui.format import summary_text
 from fleet_tui.ui.messages import AttachReady, ReadingFailed, SnapshotArrived, TextSent
+from fleet_tui.ui.roster import RosterActions
 from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen
 from fleet_tui.ui.source import FleetSource, LiveSource
 from fleet_tui.ui.steering import SteeringActions
@@ -48,7 +49,7 @@ def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str 
     return None
 
 
-class FleetApp(SteeringActions, App[None]):
+class FleetApp(RosterActions, SteeringActions, App[None]):
     """fleet-tui's dashboard. Build it on a `FleetSource`: `LiveSource(fleet)` for a real fleet,
     `StaticSource(...)` for snapshots made in memory (tests, screenshots)."""
 
@@ -66,6 +67,7 @@ class FleetApp(SteeringActions, App[None]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Close the dashboard; the agents keep running"),
         # Steering keys (kill, restart, merge, merge queue, event log) come from SteeringActions.
         *SteeringActions.BINDINGS,
+        *RosterActions.BINDINGS,  # n adds an agent, x removes one
     ]
 
     def __init__(self, source: FleetSource, clock: Clock = time.time) -> None:
@@ -114,6 +116,12 @@ class FleetApp(SteeringActions, App[None]):
             self._stop,
             lambda error: self.post_message(ReadingFailed("reading the fleet", error)),
         )
+
+    def swap_fleet(self, fleet: Fleet) -> None:
+        """The fleet file changed (an agent added or removed): read the fleet it describes now."""
+        self.fleet = fleet
+        self.source.reload(fleet)
+        self.refresh_bindings()
 
     def request_refresh(self, names: list[str] | None = None) -> None:
         """Ask the monitor for fresh git readings now (all agents when None). Never blocks."""
@@ -209,6 +217,9 @@ class FleetApp(SteeringActions, App[None]):
 
     def applies(self, action: str) -> bool:
         """Does this action make sense for the selected agent right now?"""
+        in_roster = self.roster_applies(action)
+        if in_roster is not None:
+            return in_roster
         steering = self.steering_applies(action)
         if steering is not None:
             return steering
@@ -226,6 +237,9 @@ class FleetApp(SteeringActions, App[None]):
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        in_roster = self.roster_applies(action)
+        if in_roster is not None:
+            return True if in_roster else None
         if action in self.AGENT_ACTIONS:
             if action == "diff" and isinstance(self.screen, DiffScreen):
                 return False

@@ -34,6 +34,7 @@ class FleetSource(Protocol):
 
     def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None: ...
     def refresh(self, names: Iterable[str] | None = None) -> None: ...
+    def reload(self, fleet: Fleet) -> None: ...
     def file_states(self, agent: AgentSnapshot) -> dict[str, tuple[str, ...]]: ...
     def diff(self, agent: AgentSnapshot, change: FileChange) -> str: ...
     def send(self, agent: AgentSnapshot, text: str) -> None: ...
@@ -51,12 +52,18 @@ class LiveSource:
         self.bell = fleet.spec.settings.bell
         self.notify = fleet.spec.settings.notify
         self._monitor: Monitor | None = None
+        self._stop: threading.Event | None = None
+        self._current = threading.Event()  # ends the current monitor (app stop, or a reload)
 
     def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
+        self._stop = stop
         while not stop.is_set():
+            self._current = threading.Event()
+            if stop.is_set():
+                break
             self._monitor = Monitor(self._fleet, self.clock, log_changes=True)
             try:
-                self._monitor.run(publish, stop, self.interval, on_error)
+                self._monitor.run(publish, self._current, self.interval, on_error)
             except Exception as exc:  # a broken reading must never end the dashboard
                 on_error(f"reading the fleet failed: {exc}")
                 stop.wait(RETRY_AFTER)
@@ -69,6 +76,16 @@ class LiveSource:
             self._monitor.mark_dirty(names)
 
     def wake(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            self._current.set()  # the app is closing: end the monitor's loop
+        if self._monitor is not None:
+            self._monitor.mark_dirty([])
+
+    def reload(self, fleet: Fleet) -> None:
+        """Watch `fleet` from now on (its file changed): the running monitor ends and a new one
+        starts on it, in the same worker thread."""
+        self.fleet = self._fleet = fleet
+        self._current.set()
         if self._monitor is not None:
             self._monitor.mark_dirty([])
 
@@ -144,6 +161,9 @@ class StaticSource:
 
     def wake(self) -> None:
         pass
+
+    def reload(self, fleet: Fleet) -> None:
+        self.fleet = fleet
 
     def file_states(self, agent: AgentSnapshot) -> dict[str, tuple[str, ...]]:
         self._check("file_states")
