@@ -15,7 +15,7 @@ from typing import Any
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import require_tmux
 from fleet_tui.engine.fleet import Fleet, UpReport
-from fleet_tui.engine.state import load_state, log_event, save_state, write_atomic
+from fleet_tui.engine.state import log_event, update_state, write_atomic
 from fleet_tui.errors import ActionRefused, ExternalCommandFailed, FleetError
 from fleet_tui.fleetfile import add_agent_text, remove_agent_text
 from fleet_tui.spec import parse_fleet
@@ -67,8 +67,9 @@ def add_agent(fleet: Fleet, fields: dict[str, Any], *, start: bool = True) -> Ro
     if start:
         require_tmux()
     write_atomic(fleet.spec.path, add_agent_text(_read(fleet), fields, str(fleet.spec.path)))
-    log_event(new.layout, name, "added", file=str(fleet.spec.path))
     report = new.up() if start else UpReport()
+    if new.layout.state_file.exists():  # a fleet never brought up has no log to start here
+        log_event(new.layout, name, "added", file=str(fleet.spec.path))
     where = f"added {name} to {fleet.spec.path.name}"
     return RosterChange(new, name, where + ("; " + "; ".join(report.changes) if report.changes else ""))
 
@@ -129,9 +130,8 @@ def remove_agent(
         done.append(f"removed its worktree {path}")
     write_atomic(fleet.spec.path, remove_agent_text(_read(fleet), name, str(fleet.spec.path)))
     done.append(f"took it out of {fleet.spec.path.name}")
-    state = load_state(fleet.layout)
-    if state.agents.pop(name, None) is not None:  # a later agent of the same name starts afresh
-        save_state(fleet.layout, state)
+    with update_state(fleet.layout) as state:
+        state.agents.pop(name, None)  # a later agent of the same name starts afresh
     if delete_branch and git.branch_exists(fleet.root, agent.branch):
         git.delete_branch(fleet.root, agent.branch)
         done.append(f"deleted branch {agent.branch}")
