@@ -24,6 +24,10 @@ from fleet_tui.models import PaneReading
 
 MIN_VERSION = (3, 0)
 AGENT_OPTION = "@fleet_agent"
+OWNER_OPTION = "@fleet_repo"  # session options: the repository and fleet file the session serves
+FLEET_FILE_OPTION = "@fleet_file"
+PANE_ID = re.compile(r"%[0-9]+")
+DEAD_MARK = "::fleet-tui:pane-dead::"
 PANE_FORMAT = "\t".join(
     [
         "#{pane_id}",
@@ -231,16 +235,53 @@ class Tmux:
     def send_keys(self, pane_id: str, *keys: str) -> None:
         self._cmd("send-keys", "-t", pane_id, *keys)
 
-    def paste(self, pane_id: str, text: str, submit: bool = True) -> None:
-        """Paste text verbatim into the pane through a tmux buffer, then press Enter."""
+    def paste(self, pane_id: str, text: str, submit: bool = True) -> bool:
+        """Paste text verbatim into the pane through a tmux buffer, then press Enter.
+
+        Returns False, pasting nothing, when the pane is dead: tmux 3.3 crashes, taking every pane
+        of the server with it, on `paste-buffer` into a dead pane. The check runs inside the same
+        tmux command as the paste (`if-shell -F`), so a pane that dies just before cannot race it.
+        """
+        if not PANE_ID.fullmatch(pane_id):  # it is spliced into the commands if-shell parses
+            raise ExternalCommandFailed(f"tmux paste: {pane_id!r} is not a pane id")
         buffer = f"fleet-send-{secrets.token_hex(4)}"
-        commands: list[tuple[str, ...]] = [
-            ("set-buffer", "-b", buffer, "--", text),
-            ("paste-buffer", "-d", "-p", "-b", buffer, "-t", pane_id),
-        ]
+        pasted = f"paste-buffer -d -p -b {buffer} -t {pane_id}"
         if submit:
-            commands.append(("send-keys", "-t", pane_id, "Enter"))
-        self._cmd(*self._chain(commands))
+            pasted += f" ; send-keys -t {pane_id} Enter"
+        dead = f"delete-buffer -b {buffer} ; display-message -p {DEAD_MARK}"
+        out = self._cmd(
+            *self._chain(
+                [
+                    ("set-buffer", "-b", buffer, "--", text),
+                    ("if-shell", "-F", "-t", pane_id, "#{pane_dead}", dead, pasted),
+                ]
+            )
+        )
+        return DEAD_MARK not in out
+
+    # -- ownership ---------------------------------------------------------------------------
+
+    def set_owner(self, session: str, repo: str, fleet_file: str) -> None:
+        """Record which repository (and fleet file) the session belongs to, as session options."""
+        self._cmd(
+            *self._chain(
+                [
+                    ("set-option", "-t", f"={session}:", OWNER_OPTION, repo),
+                    ("set-option", "-t", f"={session}:", FLEET_FILE_OPTION, fleet_file),
+                ]
+            )
+        )
+
+    def session_owner(self, session: str) -> tuple[str, str] | None:
+        """(repository, fleet file) recorded on the session; None when it has no owner recorded."""
+        try:
+            repo = self._cmd("show-options", "-qv", "-t", f"={session}:", OWNER_OPTION)
+            file = self._cmd("show-options", "-qv", "-t", f"={session}:", FLEET_FILE_OPTION)
+        except ExternalCommandFailed:
+            return None
+        if not repo or not repo[0]:
+            return None
+        return repo[0], file[0] if file else ""
 
     def clear_history(self, pane_id: str) -> None:
         self._cmd("clear-history", "-t", pane_id)

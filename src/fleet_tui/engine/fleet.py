@@ -6,6 +6,7 @@ No UI here: the CLI, the dashboard and the tests all drive this module.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import shlex
 import shutil
@@ -37,7 +38,7 @@ from fleet_tui.engine.state import (
     state_lock,
     up_lock,
 )
-from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed, SpecError
+from fleet_tui.errors import ActionRefused, EnvironmentProblem, ExternalCommandFailed, SpecError
 from fleet_tui.models import OverlapEntry, PaneReading
 from fleet_tui.scope import Scope, predicted_overlaps, unmatched_patterns
 from fleet_tui.spec import FLEET_FILE, Agent, FleetSpec, load_fleet
@@ -85,6 +86,11 @@ def command_program(template: str) -> str | None:
         return None
     first = words[0]
     return None if first in SHELL_WORDS else first
+
+
+def session_name(root: Path) -> str:
+    digest = hashlib.sha1(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return f"{slugify(root.name)[:40]}-{digest}"
 
 
 def slugify(text: str) -> str:
@@ -135,7 +141,10 @@ class Fleet:
             else root.parent / f"{root.name}-fleet"
         )
         self.layout = Layout(root=root, worktree_root=worktree_root)
-        self.session = self.name
+        # The session name is unique per repository path: two checkouts both named `app` never
+        # share one on the same socket. An explicit [fleet] name is used as it is (ownership is
+        # still checked: the session records its repository).
+        self.session = settings.name or session_name(root)
         self.tmux = Tmux(settings.socket)
         self.scopes = {a.name: Scope(a.scope) for a in spec.agents}
 
@@ -273,6 +282,7 @@ class Fleet:
         """
         require_tmux()
         self.check_programs()
+        self.require_own_session()
         self.layout.state_dir.mkdir(parents=True, exist_ok=True)
         # One `up` at a time: a second one waits, then finds everything made and starts nothing twice.
         with up_lock(self.layout):
@@ -309,6 +319,7 @@ class Fleet:
                     self.tmux.add_panes(self.session, starts, per_window)
                 else:
                     self.tmux.create_session(self.session, starts, per_window)
+                    self.tmux.set_owner(self.session, str(self.root), str(self.spec.path))
                     report.add(f"started tmux session {self.session!r} on socket {self.tmux.socket!r}")
                 save_state(self.layout, state)
         for name in recreated:  # an agent still running in its deleted folder works on nothing
@@ -511,7 +522,7 @@ class Fleet:
 
     def _start_ready(self) -> list[str]:
         state = load_state(self.layout)
-        panes = {p.agent: p.pane_id for p in self.tmux.list_panes(self.session)}
+        panes = {p.agent: p.pane_id for p in self.panes()}
         done: list[str] = []
         for agent in self.agents:
             record = state.agent(agent.name)
@@ -535,6 +546,7 @@ class Fleet:
         """Stop every agent (work snapshotted first) and the fleet's tmux session; worktrees,
         branches and state stay. Nothing of the agents keeps running headless."""
         require_tmux()
+        self.require_own_session()
         with up_lock(self.layout):
             return self._down(grace)
 
@@ -550,23 +562,70 @@ class Fleet:
         return stopped
 
     def send(self, name: str, text: str, *, submit: bool = True) -> None:
-        """Paste text verbatim into the agent's pane (then Enter), and log that it was sent."""
-        pane_id = self.pane_id(name)
-        if pane_id is None:
+        """Paste text verbatim into the agent's pane (then Enter), and log that it was sent.
+
+        Refused for an agent with no live process: nothing would read the text, and tmux 3.3
+        crashes (with every agent) when text is pasted into a dead pane.
+        """
+        pane = self.pane(name)
+        if pane is None:
             raise EnvironmentProblem(
                 f"agent {name!r} has no tmux pane: the fleet is not up", "start it with `fleet-tui up`"
             )
-        self.tmux.paste(pane_id, text, submit=submit)
+        phase = load_state(self.layout).agent(name).phase
+        if phase in (Phase.KILLED, Phase.MERGED, Phase.QUEUED, Phase.STOPPED):
+            hint = "it starts by itself once its dependencies are merged"
+            if phase != Phase.QUEUED:
+                hint = f"start it again with `fleet-tui restart {name}`"
+            raise ActionRefused(
+                f"{name} is {phase.value}: no process to send text to; nothing was sent", hint
+            )
+        if pane.dead or not self.tmux.paste(pane.pane_id, text, submit=submit):
+            code = read_exit(self.layout, name, load_state(self.layout).agent(name).run)
+            ended = f" (exit code {code})" if code is not None else ""
+            raise ActionRefused(
+                f"{name}'s process has ended{ended}: no process to send text to; nothing was sent",
+                f"start it again with `fleet-tui restart {name}`",
+            )
         log_event(
             self.layout, name, "send", text=text if len(text) <= 500 else text[:500] + "…", enter=submit
         )
 
-    def pane_id(self, name: str) -> str | None:
+    # -- the tmux session --------------------------------------------------------------------
+
+    def foreign_owner(self) -> str | None:
+        """The repository another fleet's session of our name belongs to; None when it is ours or absent."""
+        if not self.tmux.session_exists(self.session):
+            return None
+        owner = self.tmux.session_owner(self.session)
+        if owner is not None and Path(owner[0]) == self.root:
+            return None
+        if owner is None:
+            return "no fleet-tui fleet (it records no repository)"
+        return f"{owner[0]} (fleet file {owner[1]})" if owner[1] else owner[0]
+
+    def require_own_session(self) -> None:
+        """Refuse to act on a tmux session of our name that belongs to another repository."""
+        other = self.foreign_owner()
+        if other is not None:
+            raise EnvironmentProblem(
+                f"the tmux session {self.session!r} on socket {self.tmux.socket!r} belongs to {other}, "
+                f"not to {self.root}; nothing was changed",
+                f"give this fleet another `name` (or `socket`) under [fleet] in {self.spec.path}",
+            )
+
+    def panes(self) -> list[PaneReading]:
+        """The panes of this fleet's session (empty when it is down); refuses another repository's."""
+        self.require_own_session()
+        return self.tmux.list_panes(self.session)
+
+    def pane(self, name: str) -> PaneReading | None:
         self.agent(name)  # unknown names get a clear error
-        for pane in self.tmux.list_panes(self.session):
-            if pane.agent == name:
-                return pane.pane_id
-        return None
+        return next((p for p in self.panes() if p.agent == name), None)
+
+    def pane_id(self, name: str) -> str | None:
+        pane = self.pane(name)
+        return pane.pane_id if pane is not None else None
 
 
 def _reaches(deps: dict[str, set[str]], start: str, goal: str) -> bool:

@@ -171,11 +171,7 @@ def _update(fleet: Fleet, name: str, change: Callable[[AgentState], None]) -> Ag
 
 
 def _pane(fleet: Fleet, name: str) -> PaneReading | None:
-    fleet.agent(name)  # unknown names get a clear error
-    for pane in fleet.tmux.list_panes(fleet.session):
-        if pane.agent == name:
-            return pane
-    return None
+    return fleet.pane(name)  # refuses a session of another repository
 
 
 def _worktree(fleet: Fleet, name: str) -> Path:
