@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fleet_tui.models import FileChange
+from fleet_tui.pipeline import RetryContext
 
 FENCE = "~~~~"  # tildes, so backticks in pane text cannot end the block
 
@@ -33,6 +34,7 @@ class HandoffData:
     pane_tail: Sequence[str] = ()
     snapshot_ref: str | None = None
     status: str = ""
+    retry: RetryContext = field(default_factory=RetryContext)  # what the checks found, the note
 
 
 def _count(change: FileChange) -> str:
@@ -75,6 +77,12 @@ def build_handoff(data: HandoffData) -> str:
         lines.append(
             f"- Uncommitted work was saved in git ref `{data.snapshot_ref}` (it is still in the files too)"
         )
+    retry = data.retry
+    if retry.round:
+        lines.append(f"- Automatic round {retry.round} of {retry.max_rounds}: after that a person decides")
+    if retry.note:
+        lines += ["", "## A note from the person who runs this fleet", "", retry.note]
+    lines += _what_to_fix(data)
     lines += ["", "## Task", "", data.task.strip(), "", "## Scope", ""]
     lines.append("Change only files matching these patterns:")
     lines += [f"- `{p}`" for p in data.scope if p.strip() and not p.strip().startswith("#")]
@@ -101,3 +109,41 @@ def build_handoff(data: HandoffData) -> str:
         lines.append(FENCE)
     lines += ["", "Continue the task from here."]
     return "\n".join(lines) + "\n"
+
+
+def _what_to_fix(data: HandoffData) -> list[str]:
+    """The checks' findings as instructions: the failing verify output, the reviewer's comments,
+    drift to undo, conflicts with base to resolve. Empty when there is nothing to fix."""
+    retry = data.retry
+    lines: list[str] = []
+    if retry.verify_failure:
+        lines += ["", f"### `{retry.verify_command or 'verify'}` failed on the merge with `{data.base}`", ""]
+        lines += [
+            f"It was run on your branch merged with `{data.base}`'s latest commit. The failing part:",
+            "",
+            FENCE,
+            *[ln.replace(FENCE, "~~~") for ln in retry.verify_failure.splitlines()],
+            FENCE,
+        ]
+    if retry.review_comments:
+        lines += ["", "### The reviewer's comments", ""]
+        lines += [f"- {c.render()}" for c in retry.review_comments]
+        lines += ["", "Address every comment, then commit."]
+    if retry.drift:
+        lines += ["", "### Changes outside your scope", ""]
+        lines += [
+            "Undo these changes, or move them inside your scope; they will not be merged as they are:",
+            "",
+            *[f"- `{p}`" for p in retry.drift],
+        ]
+    if retry.conflicts:
+        lines += ["", f"### Conflicts with `{data.base}`", ""]
+        lines += [
+            f"`{data.base}` has moved since you started, and these files conflict with it:",
+            "",
+            *[f"- `{p}`" for p in retry.conflicts],
+            "",
+            f"Merge `{data.base}` into your branch (`git merge {data.base}`), resolve the conflicts "
+            "keeping both sides' intent, run the tests, and commit the merge. Do not rebase.",
+        ]
+    return ["", "## What to fix", *lines] if lines else []

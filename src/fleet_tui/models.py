@@ -19,6 +19,7 @@ class Status(StrEnum):
     CRASHED = "crashed"
     KILLED = "killed"
     MERGED = "merged"
+    READY = "ready"  # every gate passed (and the reviewer's verdict, if any): ready to merge
     MISSING = "missing"  # the fleet is down or the pane is gone
     UNKNOWN = "unknown"  # a hooked agent sent no signals: its hooks are missing or broken
 
@@ -82,6 +83,27 @@ class OverlapEntry(Reading):
     agents: tuple[str, ...]
 
 
+class GateResult(Reading):
+    """One gate of an agent's definition of done, as last checked."""
+
+    name: str  # uncommitted | verify | conflicts | drift | review
+    ok: bool | None  # None: running, or not run yet
+    detail: str
+    checked_at: float | None = None
+    tip: str = ""  # the agent's commit it was checked at
+    base_head: str = ""  # base's commit it was checked against
+
+
+class QueueView(Reading):
+    """Where every doer is in the pipeline: waiting, holding a slot, merged, or handed to a person."""
+
+    pending: tuple[str, ...] = ()
+    active: tuple[str, ...] = ()
+    done: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    max_agents: int | None = None
+
+
 class AgentSnapshot(Reading):
     name: str
     task: str
@@ -116,6 +138,11 @@ class AgentSnapshot(Reading):
     drift: tuple[str, ...] = ()
     overlap: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     git_error: str | None = None
+    role: str = "agent"  # agent | task | reviewer
+    gates: tuple[GateResult, ...] = ()
+    rounds: int = 0  # automatic verify/review retries so far
+    max_rounds: int = 2
+    needs_person: str = ""  # why the pipeline stopped and handed this agent to a person
 
     @property
     def last_line(self) -> str:
@@ -135,6 +162,7 @@ class FleetSnapshot(Reading):
     taken_at: float
     agents: tuple[AgentSnapshot, ...]
     overlaps: tuple[OverlapEntry, ...] = ()
+    queue: QueueView | None = None
 
     def agent(self, name: str) -> AgentSnapshot | None:
         return next((a for a in self.agents if a.name == name), None)

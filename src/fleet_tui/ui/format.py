@@ -19,6 +19,7 @@ STATUS_STYLE: dict[Status, str] = {
     Status.CRASHED: "bold red",
     Status.KILLED: "magenta",
     Status.MERGED: "bold green",
+    Status.READY: "bold cyan",
     Status.MISSING: "red",
     Status.UNKNOWN: "italic yellow",
 }
