@@ -43,6 +43,7 @@ def _hermetic_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             "GIT_CONFIG_NOSYSTEM": "1",
             "SHELL": "/bin/sh",
             "LC_ALL": "C.UTF-8",
+            "FLEET_TUI_SETTINGS": str(home / "fleet-tui-settings.toml"),  # never the developer's own
         }
     )
     for var in ("TMUX", "TMUX_PANE", "GIT_DIR", "GIT_WORK_TREE"):

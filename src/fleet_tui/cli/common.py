@@ -82,11 +82,18 @@ def fleet_from(ctx: click.Context, directory: Path | None, fleet_file: Path | No
 
 
 def open_dashboard(fleet: Fleet) -> None:
-    from fleet_tui.engine.presence import dashboard_open
-    from fleet_tui.ui.app import run_dashboard
+    from textual.theme import BUILTIN_THEMES
 
+    from fleet_tui.engine.presence import dashboard_open
+    from fleet_tui.settings import load_settings, settings_path
+    from fleet_tui.ui.app import run_dashboard
+    from fleet_tui.ui.views import check_settings
+
+    path = settings_path()
+    settings = load_settings(path)  # a broken settings file: one message before anything opens
+    check_settings(settings, str(path), set(BUILTIN_THEMES))
     with dashboard_open(fleet.layout.state_dir):  # `demo --clean` sees that this fleet is in use
-        run_dashboard(fleet)
+        run_dashboard(fleet, settings, path)
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

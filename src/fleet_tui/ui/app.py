@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
+from fleet_tui.settings import Settings
 from fleet_tui.ui.commands import FleetCommands
 from fleet_tui.ui.format import summary_text
 from fleet_tui.ui.messages import AttachReady, ReadingFailed, SnapshotArrived, TextSent
@@ -29,6 +30,7 @@ from fleet_tui.ui.roster import RosterActions
 from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen
 from fleet_tui.ui.source import FleetSource, LiveSource
 from fleet_tui.ui.steering import SteeringActions
+from fleet_tui.ui.views import FilterInput, ViewActions
 from fleet_tui.ui.widgets import AgentDetail, AgentTable, PanePreview
 
 Clock = Callable[[], float]
@@ -49,7 +51,7 @@ def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str 
     return None
 
 
-class FleetApp(RosterActions, SteeringActions, App[None]):
+class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
     """fleet-tui's dashboard. Build it on a `FleetSource`: `LiveSource(fleet)` for a real fleet,
     `StaticSource(...)` for snapshots made in memory (tests, screenshots)."""
 
@@ -68,10 +70,19 @@ class FleetApp(RosterActions, SteeringActions, App[None]):
         # Steering keys (kill, restart, merge, merge queue, event log) come from SteeringActions.
         *SteeringActions.BINDINGS,
         *RosterActions.BINDINGS,  # n adds an agent, x removes one
+        *ViewActions.BINDINGS,  # / filters, o sorts
     ]
 
-    def __init__(self, source: FleetSource, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        source: FleetSource,
+        clock: Clock = time.time,
+        settings: Settings | None = None,
+        settings_file: Path | None = None,
+    ) -> None:
         super().__init__()
+        self._settings = settings or Settings()
+        self._settings_file = settings_file  # None: the palette's theme is not saved (tests)
         self.source = source
         self.fleet: Fleet | None = source.fleet
         self.clock = clock
@@ -86,6 +97,9 @@ class FleetApp(RosterActions, SteeringActions, App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("reading the fleet…", id="summary")
+        yield FilterInput(
+            placeholder="filter: name, status or file (enter keeps it, esc clears)", id="filter"
+        )
         yield AgentTable(id="agents")
         with Horizontal(id="bottom"):
             yield PanePreview(id="pane")
@@ -93,6 +107,8 @@ class FleetApp(RosterActions, SteeringActions, App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(FilterInput).display = False
+        self.apply_settings(self._settings, self._settings_file)
         self.query_one(PanePreview).border_title = "pane"
         self.query_one(AgentDetail).show(None)
         self.table.focus()
@@ -138,8 +154,7 @@ class FleetApp(RosterActions, SteeringActions, App[None]):
                 if before is not None:
                     fresh.append((agent, reason))
         self.query_one("#summary", Static).update(summary_text(snapshot))
-        self.table.sync(snapshot.agents, self.clock(), set(self.attention))
-        self.show_selected()
+        self.redraw_agents()
         if isinstance(self.screen, DiffScreen):
             agent = snapshot.agent(self.screen.agent.name)
             if agent is not None:
@@ -199,9 +214,17 @@ class FleetApp(RosterActions, SteeringActions, App[None]):
             pane.show(agent.screen, f"{agent.name} · {where} · a attaches")
         self.query_one(AgentDetail).show(agent)
 
+    def redraw_agents(self) -> None:
+        """The table through the filter and the sort, then the selected agent's panels."""
+        if self.snapshot is not None:
+            shown = self.visible_agents(self.snapshot)
+            self.table.sync(shown, self.clock(), set(self.attention))
+            self.table.border_title = self.arrangement_title(len(shown), len(self.snapshot.agents))
+        self.show_selected()
+
     def clear_attention(self, name: str | None) -> None:
         if name and self.attention.pop(name, None) is not None and self.snapshot is not None:
-            self.table.sync(self.snapshot.agents, self.clock(), set(self.attention))
+            self.redraw_agents()
 
     @on(DataTable.RowHighlighted, "#agents")
     def _agent_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -341,6 +364,6 @@ class FleetApp(RosterActions, SteeringActions, App[None]):
         self.notify(text, title="fleet-tui", severity="error", timeout=8)
 
 
-def run_dashboard(fleet: Fleet) -> None:
+def run_dashboard(fleet: Fleet, settings: Settings | None = None, settings_file: Path | None = None) -> None:
     """Open the dashboard on a live fleet (blocks until the person quits)."""
-    FleetApp(LiveSource(fleet)).run()
+    FleetApp(LiveSource(fleet), settings=settings, settings_file=settings_file).run()

@@ -36,6 +36,8 @@ class AgentTable(DataTable[Text]):
         self._inputs: dict[str, tuple[object, ...]] = {}  # what each row was last drawn from
         self._widths: dict[str, int] = {}
         self.cell_updates = 0  # how many cells the last sync rewrote (tests and the benchmark read it)
+        self._order: list[str] = []  # row keys, top to bottom
+        self._reselect: str | None = None  # the row to put the cursor back on after a re-sort
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -48,6 +50,16 @@ class AgentTable(DataTable[Text]):
             self.remove_row(name)
             del self._cells[name]
             self._inputs.pop(name, None)
+        order = [a.name for a in agents]
+        kept = [n for n in self._order if n in names]
+        if order[: len(kept)] != kept:  # the sort moved rows: draw them again, in the new order
+            selected = self._selected()
+            self.clear()
+            self._cells.clear()
+            self._inputs.clear()
+            self._reselect = selected
+            kept = []
+        self._order = [*kept, *[n for n in order if n not in set(kept)]]
         for agent in agents:
             # A row is drawn from its agent, the clock (as shown, to the second) and attention:
             # when none of those changed, skip building and comparing its cells.
@@ -70,6 +82,14 @@ class AgentTable(DataTable[Text]):
             for (key, _), cell in zip(COLUMNS, cells, strict=True):
                 self._widths[key] = max(self._widths.get(key, 0), cell.cell_len)
             self._cells[agent.name] = cells
+        if self._reselect is not None and self._reselect in names:
+            self.move_cursor(row=self.get_row_index(self._reselect), animate=False)
+        self._reselect = None
+
+    def _selected(self) -> str | None:
+        if not self.row_count:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
 
     def cell_text(self, agent: str, column: str) -> str:
         """The plain text of one cell (for tests)."""
