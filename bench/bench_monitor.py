@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.models import FleetSnapshot, Status
@@ -242,7 +243,7 @@ def cpu_now() -> float:
 def bring_up(bench: Bench, count: int) -> Fleet:
     fleet = bench.fleet(count)
     started = time.perf_counter()
-    fleet.up()
+    up(fleet)
     log(f"up {count} agents in {time.perf_counter() - started:.1f}s; waiting for them to idle")
     # Fresh checkouts leave racily-clean index entries that make every `git diff` hash files;
     # an agent's own git use refreshes them, so do that once (the bench's setup, not the monitor).

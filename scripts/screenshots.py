@@ -27,6 +27,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from fleet_tui.demo import build_demo
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.models import Status
 from fleet_tui.ui.app import FleetApp
@@ -102,7 +103,7 @@ def main() -> None:
     try:
         demo = build_demo(root / "demo", speed=SPEED, socket=socket, name="demo")
         fleet = Fleet.open(demo.repo)
-        fleet.up()
+        up(fleet)
         asyncio.run(shoot(fleet, args.out))
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)

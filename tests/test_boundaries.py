@@ -91,7 +91,7 @@ SOURCES = sources()
 
 
 def test_the_scan_sees_the_package() -> None:
-    assert "engine/monitor.py" in SOURCES and "adapters/tmux.py" in SOURCES
+    assert "engine/monitor/core.py" in SOURCES and "adapters/tmux.py" in SOURCES
     # The scanner sees real imports, so an empty result below means something.
     assert names(SOURCES["adapters/tmux.py"][1], "libtmux")
     assert names(SOURCES["adapters/git.py"][1], "git")
@@ -134,6 +134,62 @@ def test_domain_core_does_no_io_to_tmux_or_git() -> None:
         assert not names(found, "subprocess"), f"{rel} runs programs"
 
 
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of two or more modules (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1 or node in graph.get(node, ()):
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def import_graph(prefix: str) -> dict[str, set[str]]:
+    """module -> the package's modules under `prefix` it imports (a package's __init__ not counted
+    as imported by its own submodules: Python runs it first anyway, that is no cycle of ours)."""
+    modules = {m for m, _f in SOURCES.values() if m.startswith(prefix)}
+    return {
+        module: {
+            name for name in found if name in modules and name != module and not module.startswith(name + ".")
+        }
+        for module, found in SOURCES.values()
+        if module in modules
+    }
+
+
+@pytest.mark.parametrize("prefix", ["fleet_tui.engine"])
+def test_no_import_cycles(prefix: str) -> None:
+    assert import_cycles(import_graph(prefix)) == []
+
+
+def test_cycle_finder_sees_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(graph) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
 # -- the checker itself catches violations -----------------------------------------------------
 
 
@@ -145,8 +201,8 @@ def test_domain_core_does_no_io_to_tmux_or_git() -> None:
         "from textual.widgets import DataTable",
         "from fleet_tui.ui.app import run_dashboard",
         "from fleet_tui import ui",
-        "from ..ui import app",
-        "from ..ui.widgets import X",
+        "from ...ui import app",
+        "from ...ui.widgets import X",
         "def f():\n    import textual\n",
         "if TYPE_CHECKING:\n    from textual.app import App\n",
         "x = __import__('textual')",
@@ -154,9 +210,9 @@ def test_domain_core_does_no_io_to_tmux_or_git() -> None:
     ],
 )
 def test_checker_catches_a_ui_import_added_to_the_monitor(line: str) -> None:
-    path = PACKAGE / "engine" / "monitor.py"
+    path = PACKAGE / "engine" / "monitor" / "core.py"
     source = path.read_text(encoding="utf-8") + "\n" + line + "\n"
-    found = imports_of(source, "fleet_tui.engine.monitor")
+    found = imports_of(source, "fleet_tui.engine.monitor.core")
     assert {n for top in UI_MODULES for n in names(found, top)}
 
 

@@ -16,6 +16,7 @@ from conftest import git
 from helpers import wait_for
 
 from fleet_tui.cli import cli
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 
 BIN = Path(sys.executable).parent
@@ -54,7 +55,7 @@ def live(make_fleet: Any, repo: Path, tmp_path: Path) -> Fleet:
     )
     shutil.copy(tmp_path / "fleet.toml", repo / "fleet.toml")
     fleet = Fleet.open(repo)
-    fleet.up()
+    up(fleet)
     return fleet
 
 
@@ -279,7 +280,7 @@ def test_status_shows_a_missing_worktree_as_a_problem(make_fleet) -> None:
     import shutil
 
     fleet = make_fleet([{"name": "gone"}])
-    fleet.up()
+    up(fleet)
     shutil.rmtree(fleet.layout.worktree("gone"))
     result = CliRunner().invoke(
         cli, ["-C", str(fleet.root), "-f", str(fleet.spec.path), "status", "--sample", "0"]

@@ -15,12 +15,12 @@ from helpers import wait_for
 
 from fleet_tui import demo as demos
 from fleet_tui.cli import cli
-from fleet_tui.cli.common import plural
 from fleet_tui.cli.demo import clean_demos
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.presence import dashboard_is_open, dashboard_open
 from fleet_tui.engine.state import Layout
+from fleet_tui.engine.text import plural
 
 
 def run(*args: str, input: str | None = None) -> Result:
@@ -117,7 +117,7 @@ def test_plural_wording() -> None:
 
 def test_merge_queue_without_a_terminal_needs_yes(make_fleet: Any) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "exit 0"}])
-    fleet.up()
+    actions.up(fleet)
     wait_for(lambda: fleet.layout.exit_file("alpha").exists(), what="alpha to exit")
     worktree = fleet.layout.worktree("alpha")
     (worktree / "src" / "new.py").write_text("x = 1\n", encoding="utf-8")
@@ -171,7 +171,7 @@ def test_the_shell_preset_exits_on_its_exit_keys_without_sigkill(
         encoding="utf-8",
     )
     fleet = Fleet.open(repo, fleet_file)
-    fleet.up()
+    actions.up(fleet)
     layout: Layout = fleet.layout
 
     def prompt() -> bool:
@@ -180,7 +180,7 @@ def test_the_shell_preset_exits_on_its_exit_keys_without_sigkill(
 
     wait_for(prompt, what="the shell's prompt")
     started = time.monotonic()
-    outcome = steering.kill(fleet, "sh", grace=5.0)
+    outcome = actions.kill(fleet, "sh", grace=5.0)
     took = time.monotonic() - started
     assert "SIGKILL" not in outcome.message, outcome.message
     assert took < 3.0, took  # the shell read "exit": no waiting out the grace period

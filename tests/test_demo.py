@@ -19,7 +19,7 @@ import pytest
 from helpers import wait_for
 
 from fleet_tui import demo
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.fake_agent import steps_for
 from fleet_tui.spec import parse_fleet
@@ -172,15 +172,15 @@ def test_headless_demo_shows_drift_overlap_waiting_and_crash(tmp_path: Path, dem
 
     # The demo's promises, through the steering engine the dashboard keys call.
     fleet = Fleet.open(repo)
-    assert steering.merge(fleet, "stock").commit  # verify runs the project's tests, then merges
-    steering.merge(fleet, "report")
-    with pytest.raises(steering.MergeRefused, match=r"inventory/report\.py"):
-        steering.merge(fleet, "pricing")
+    assert actions.merge(fleet, "stock").commit  # verify runs the project's tests, then merges
+    actions.merge(fleet, "report")
+    with pytest.raises(actions.MergeRefused, match=r"inventory/report\.py"):
+        actions.merge(fleet, "pricing")
 
     pane = fleet.pane_id("cli")
     assert pane
     fleet.tmux.paste(pane, "y")
-    steering.restart(fleet, "items", reason="it crashed")
+    actions.restart(fleet, "items", reason="it crashed")
 
     def screen(name: str) -> str:
         return next(p.screen for p in fleet.tmux.read(fleet.session) if p.agent == name)

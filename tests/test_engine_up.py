@@ -11,6 +11,7 @@ from conftest import git, toml_value, write_files
 from helpers import wait_for, wait_snapshot
 
 from fleet_tui.adapters import processes
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import AGENT_MARKER, agent_id
 from fleet_tui.engine.monitor import Monitor
@@ -41,7 +42,7 @@ def test_up_builds_one_labelled_pane_per_agent_in_its_worktree(
 ) -> None:
     names = ["a1", "a2", "a3", "a4", "a5"]
     fleet: Fleet = make_fleet([{"name": n} for n in names], panes_per_window=2)
-    report = fleet.up()
+    report = up(fleet)
 
     assert any("started tmux session" in c for c in report.changes)
     for name in names:
@@ -79,12 +80,12 @@ def test_up_builds_one_labelled_pane_per_agent_in_its_worktree(
 
 def test_up_twice_changes_nothing_and_says_so(make_fleet: Any, server: Any) -> None:
     fleet: Fleet = make_fleet([{"name": "one"}, {"name": "two"}], panes_per_window=1)
-    assert fleet.up().changes
+    assert up(fleet).changes
     before = panes(server, fleet.session)
     exclude_before = (fleet.root / ".git" / "info" / "exclude").read_text(encoding="utf-8")
     heads_before = git(fleet.root, "show-ref")
 
-    again = fleet.up()
+    again = up(fleet)
     assert again.changes == []
     after = panes(server, fleet.session)
     assert [p["id"] for p in after] == [p["id"] for p in before]
@@ -94,7 +95,7 @@ def test_up_twice_changes_nothing_and_says_so(make_fleet: Any, server: Any) -> N
 
 def test_a_worktree_deleted_by_hand_is_recreated(make_fleet: Any, server: Any) -> None:
     fleet: Fleet = make_fleet([{"name": "one"}, {"name": "two"}])
-    fleet.up()
+    up(fleet)
     one = fleet.layout.worktree("one")
     write_files(one, {"src/kept.py": "x = 1\n"})
     git(one, "add", "-A")
@@ -102,7 +103,7 @@ def test_a_worktree_deleted_by_hand_is_recreated(make_fleet: Any, server: Any) -
     tip = git(fleet.root, "rev-parse", "fleet/one").strip()
     shutil.rmtree(one)
 
-    report = fleet.up()
+    report = up(fleet)
     assert report.changes[0] == f"created worktree {one} on fleet/one"
     # The agent was still running in the deleted folder: it restarts in the new one, with a handoff.
     assert report.changes[1].startswith("restarted one with a handoff: its worktree was re-created")
@@ -112,12 +113,12 @@ def test_a_worktree_deleted_by_hand_is_recreated(make_fleet: Any, server: Any) -
     assert branch_of(one) == "fleet/one"
     assert git(fleet.root, "rev-parse", "fleet/one").strip() == tip  # the branch and its commit stay
     assert (one / "src" / "kept.py").read_text(encoding="utf-8") == "x = 1\n"
-    assert fleet.up().changes == []
+    assert up(fleet).changes == []
 
 
 def test_a_killed_session_is_rebuilt_without_touching_worktrees(make_fleet: Any, server: Any) -> None:
     fleet: Fleet = make_fleet([{"name": "one"}, {"name": "two"}])
-    fleet.up()
+    up(fleet)
     one = fleet.layout.worktree("one")
     write_files(one, {"src/app.py": "uncommitted work\n", "notes.txt": "untracked work\n"})
     heads = git(fleet.root, "show-ref", "--heads")
@@ -125,7 +126,7 @@ def test_a_killed_session_is_rebuilt_without_touching_worktrees(make_fleet: Any,
     server.cmd("kill-session", "-t", f"={fleet.session}")
     assert not fleet.tmux.session_exists(fleet.session)
 
-    report = fleet.up()
+    report = up(fleet)
     assert not any("branch" in c or "worktree" in c for c in report.changes), report.changes
     assert any("started tmux session" in c for c in report.changes)
     assert (
@@ -147,11 +148,11 @@ def test_a_killed_session_is_rebuilt_without_touching_worktrees(make_fleet: Any,
 
 def test_a_pane_closed_by_hand_is_added_back(make_fleet: Any, server: Any) -> None:
     fleet: Fleet = make_fleet([{"name": "one"}, {"name": "two"}], panes_per_window=2)
-    fleet.up()
+    up(fleet)
     two = fleet.pane_id("two")
     assert two
     server.cmd("kill-pane", "-t", two)
-    report = fleet.up()
+    report = up(fleet)
     assert len(report.changes) == 1
     assert report.changes[0].startswith("restarted two with a handoff: its pane was gone")
     assert sorted(p["agent"] for p in panes(server, fleet.session)) == ["one", "two"]
@@ -163,7 +164,7 @@ def test_a_folder_in_the_way_is_reported_and_left_alone(make_fleet: Any, server:
     write_files(in_the_way, {"precious.txt": "do not touch\n"})
 
     with pytest.raises(EnvironmentProblem) as info:
-        fleet.up()
+        up(fleet)
     assert str(in_the_way) in info.value.message
     assert "not the worktree of fleet/one" in info.value.message
     assert info.value.hint and "never deletes" in info.value.hint
@@ -188,7 +189,7 @@ def no_pwned(*roots: Path) -> list[Path]:
 
 def test_injection_task_reaches_the_fake_agent_verbatim(make_fleet: Any, server: Any, tmp_path: Path) -> None:
     fleet: Fleet = make_fleet([{"name": "inj", "task": INJECTION, "script": "show-prompt\nsay SHOWN-END"}])
-    fleet.up()
+    up(fleet)
     pane = fleet.pane_id("inj")
     assert pane
     text = wait_for(lambda: "SHOWN-END" in screen(server, pane) and screen(server, pane), what="task shown")
@@ -208,7 +209,7 @@ def test_injection_task_through_the_builtin_shell_preset(repo: Path, server: Any
         encoding="utf-8",
     )
     fleet = Fleet.open(repo, fleet_file)
-    fleet.up()
+    up(fleet)
     pane = fleet.pane_id("sh1")
     assert pane
     text = wait_for(lambda: "it's done when tests pass" in screen(server, pane) and screen(server, pane))
@@ -232,7 +233,7 @@ def test_worktree_root_inside_the_repository_is_refused(make_fleet, repo) -> Non
 def test_an_existing_branch_is_used_and_said_so(make_fleet, repo) -> None:
     git(repo, "branch", "fleet/a")
     fleet = make_fleet([{"name": "a"}])
-    report = fleet.up()
+    report = up(fleet)
     assert "using the existing branch fleet/a" in report.changes
 
 
@@ -247,7 +248,7 @@ def test_down_stops_every_agent_process_even_stubborn_ones(make_fleet: Any) -> N
             {"name": "plain", "command": "sleep 1234"},
         ]
     )
-    fleet.up()
+    up(fleet)
     # The launcher sets the marker for what it starts: the agent and its helper carry it.
     wait_for(lambda: len(agent_processes(fleet, "busy")) >= 2, what="agent and helper")
     wait_for(lambda: agent_processes(fleet, "plain"), what="sleep")
@@ -259,11 +260,11 @@ def test_down_stops_every_agent_process_even_stubborn_ones(make_fleet: Any) -> N
 def test_a_lost_session_never_leaves_two_copies_of_an_agent(make_fleet: Any, server: Any) -> None:
     # An agent whose helper ignores SIGHUP and SIGTERM survives the tmux server's death.
     fleet: Fleet = make_fleet([{"name": "one", "script": 'orphan\nsay "helper started"\nidle\n'}])
-    fleet.up()
+    up(fleet)
     wait_for(lambda: len(agent_processes(fleet, "one")) >= 2, what="agent and helper")
     server.cmd("kill-server")
     survivors = wait_for(lambda: agent_processes(fleet, "one"), what="the stubborn helper")
-    report = fleet.up()
+    report = up(fleet)
     assert any(c.startswith("restarted one with a handoff") for c in report.changes), report.changes
     assert not processes.alive(survivors), "the old run's processes were stopped before the new one"
     pane = fleet.tmux.list_panes(fleet.session)[0]
@@ -271,7 +272,7 @@ def test_a_lost_session_never_leaves_two_copies_of_an_agent(make_fleet: Any, ser
 
 
 def test_a_rebuild_does_not_run_ended_or_killed_agents_again(make_fleet: Any, server: Any) -> None:
-    from fleet_tui.engine import steering
+    from fleet_tui.engine import actions
 
     fleet: Fleet = make_fleet(
         [
@@ -280,13 +281,13 @@ def test_a_rebuild_does_not_run_ended_or_killed_agents_again(make_fleet: Any, se
             {"name": "stopped", "script": "idle\n"},
         ]
     )
-    fleet.up()
+    up(fleet)
     wait_for(lambda: (fleet.layout.worktree("done") / "src" / "done.txt").exists(), what="done's work")
     wait_for(lambda: all(fleet.layout.exit_file(n).exists() for n in ("done", "boom")), what="exits")
-    steering.kill(fleet, "stopped", grace=0.5)
+    actions.kill(fleet, "stopped", grace=0.5)
     server.cmd("kill-session", "-t", f"={fleet.session}")
 
-    report = fleet.up()
+    report = up(fleet)
     assert "done had ended (exit code 0): not started again" in report.changes
     assert "boom had ended (exit code 1): not started again" in report.changes
     assert "stopped was killed: not started again" in report.changes
@@ -297,16 +298,16 @@ def test_a_rebuild_does_not_run_ended_or_killed_agents_again(make_fleet: Any, se
 
 
 def test_base_is_pinned_at_up_so_a_checkout_does_not_move_it(make_fleet: Any, repo: Path) -> None:
-    from fleet_tui.engine import steering
+    from fleet_tui.engine import actions
 
     fleet: Fleet = make_fleet([{"name": "one", "script": 'write src/one.py "1\\n"\ncommit one\nidle\n'}])
-    fleet.up()
+    up(fleet)
     wait_for(lambda: git(fleet.layout.worktree("one"), "log", "-1", "--format=%s").strip() == "one")
     git(repo, "checkout", "-q", "-b", "my-feature")
     reopened = Fleet.open(repo, fleet.spec.path)
     assert reopened.base == "main"
     before = git(repo, "rev-parse", "my-feature", "main")
-    with pytest.raises(steering.MergeRefused) as info:
-        steering.merge(reopened, "one")
+    with pytest.raises(actions.MergeRefused) as info:
+        actions.merge(reopened, "one")
     assert "not on main" in str(info.value) + " ".join(c.detail for c in info.value.preflight.checks)
     assert git(repo, "rev-parse", "my-feature", "main") == before, "neither branch moved"

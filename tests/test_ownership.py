@@ -11,6 +11,7 @@ from conftest import REPO_FILES, fake_agent_command, git, toml_value, write_file
 from helpers import wait_for
 
 from fleet_tui.cli import cli
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.errors import ActionRefused, EnvironmentProblem
 
@@ -23,7 +24,7 @@ def test_send_to_an_ended_agent_leaves_the_server_and_the_others_running(make_fl
     fleet = make_fleet(
         [{"name": "done", "script": "say bye\nexit 3\n"}, {"name": "busy", "script": "say working\nidle\n"}]
     )
-    fleet.up()
+    actions.up(fleet)
     dead = _dead(fleet, "done")
     with pytest.raises(ActionRefused) as refused:
         fleet.send("done", "are you there?")
@@ -53,11 +54,11 @@ def test_send_to_an_ended_agent_leaves_the_server_and_the_others_running(make_fl
 
 
 def test_send_to_a_killed_agent_is_refused(make_fleet: Any) -> None:
-    from fleet_tui.engine import steering
+    from fleet_tui.engine import actions
 
     fleet = make_fleet([{"name": "alpha", "script": "idle\n"}])
-    fleet.up()
-    steering.kill(fleet, "alpha", grace=0.5)
+    actions.up(fleet)
+    actions.kill(fleet, "alpha", grace=0.5)
     with pytest.raises(ActionRefused, match="alpha is killed"):
         fleet.send("alpha", "hi")
 
@@ -87,8 +88,8 @@ def test_two_repositories_with_the_same_folder_name_keep_to_their_own(
     mine = make_fleet([{"name": "alpha", "script": "say first agent here\nidle\n"}])
     other = _second_repo(tmp_path, server)
     assert mine.root.name == other.root.name and mine.session != other.session
-    mine.up()
-    other.up()
+    actions.up(mine)
+    actions.up(other)
     try:
         for fleet, words in ((mine, "first agent here"), (other, "other agent here")):
             wait_for(lambda f=fleet, w=words: any(w in p.screen for p in f.tmux.read(f.session)), what=words)
@@ -108,9 +109,14 @@ def test_a_session_name_taken_by_another_repository_is_refused(
 ) -> None:
     mine = make_fleet([{"name": "alpha", "script": "idle\n"}], name="shared")
     other = _second_repo(tmp_path, server, name="shared")
-    mine.up()
+    actions.up(mine)
     before = [(p.pane_id, p.pid) for p in mine.panes()]
-    for action in (other.up, other.down, lambda: other.send("alpha", "x"), lambda: other.pane("alpha")):
+    for action in (
+        lambda: actions.up(other),
+        other.down,
+        lambda: other.send("alpha", "x"),
+        lambda: other.pane("alpha"),
+    ):
         with pytest.raises(EnvironmentProblem) as refused:
             action()
         assert f"belongs to {mine.root}" in refused.value.message

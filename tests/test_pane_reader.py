@@ -8,6 +8,7 @@ from pathlib import Path
 from helpers import wait_for
 
 from fleet_tui.adapters.tmux import PaneReader
+from fleet_tui.engine.actions import up
 
 
 def test_idle_panes_are_not_captured_again_but_new_output_is(make_fleet, tmp_path: Path) -> None:
@@ -22,7 +23,7 @@ def test_idle_panes_are_not_captured_again_but_new_output_is(make_fleet, tmp_pat
         ],
         panes_per_window=1,  # window activity is per window: one pane each keeps them apart
     )
-    fleet.up()
+    up(fleet)
     reader = PaneReader(fleet.tmux, fleet.session)
 
     def screens() -> dict[str, str]:
@@ -44,7 +45,7 @@ def test_idle_panes_are_not_captured_again_but_new_output_is(make_fleet, tmp_pat
 
 def test_a_vanished_pane_is_dropped_not_an_error(make_fleet) -> None:
     fleet = make_fleet([{"name": "a", "script": "say hi\n"}, {"name": "b", "script": "say hi\n"}])
-    fleet.up()
+    up(fleet)
     reader = PaneReader(fleet.tmux, fleet.session)
     wait_for(lambda: len(reader.read()) == 2, what="two panes")
     fleet.tmux._cmd("kill-pane", "-t", fleet.pane_id("b"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers import wait_snapshot
 
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.state import load_state
 from fleet_tui.models import Status
@@ -15,7 +15,7 @@ DONE = 'write src/{name}.py "x = 1\\n"\ncommit "{name}"\nexit 0\n'
 def test_max_agents_starts_the_next_task_when_one_is_merged(make_fleet) -> None:
     tasks = [{"name": n, "table": "task", "script": DONE.format(name=n)} for n in ("t1", "t2", "t3")]
     fleet = make_fleet(tasks, max_agents=2)
-    fleet.up()
+    actions.up(fleet)
     state = load_state(fleet.layout)
     assert [state.agent(n).phase for n in ("t1", "t2", "t3")] == ["running", "running", "queued"]
     monitor = Monitor(fleet)
@@ -28,7 +28,7 @@ def test_max_agents_starts_the_next_task_when_one_is_merged(make_fleet) -> None:
     assert snap.agent("t3").status_reason == "waiting for a free slot (max_agents = 2)"
     assert fleet.start_ready() == []  # no slot is free: both still hold theirs
 
-    result = steering.merge(fleet, "t1")
+    result = actions.merge(fleet, "t1")
 
     assert result.started == ("started t3: its dependencies are merged",)
     wait_snapshot(monitor, lambda s: s.agent("t3").status == Status.EXITED, what="t3 ran")
@@ -39,14 +39,14 @@ def test_a_reviewer_waits_in_a_placeholder_and_is_never_merged(make_fleet) -> No
         [{"name": "api", "script": DONE.format(name="api"), "review": "strict"}],
         preamble='[reviewer.strict]\ncommand = "echo reviewing; exit 0"\n',
     )
-    fleet.up()
+    actions.up(fleet)
     assert fleet.spec.names == ["api", "api-review"]
     snap = wait_snapshot(Monitor(fleet), lambda s: s.agent("api").status == Status.EXITED, what="api done")
     reviewer = snap.agent("api-review")
     assert reviewer.status == Status.QUEUED
     assert reviewer.status_reason == "reviewer of api: starts when api's gates pass"
     assert "api-review" not in {n for e in snap.overlaps for n in e.agents}
-    plan = steering.plan_queue(fleet, snap)
+    plan = actions.plan_queue(fleet, snap)
     assert [i.agent for i in plan.items] == ["api"]
-    pre = steering.preflight(fleet, "api-review", run_verify=False)
+    pre = actions.preflight(fleet, "api-review", run_verify=False)
     assert not pre.ok and "a reviewer's changes are never merged" in pre.failures[0].detail

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import wait_for
 
+from fleet_tui.engine.actions import up
 from fleet_tui.errors import EnvironmentProblem, SpecError
 from fleet_tui.presets import BUILTIN_PRESETS, merge_preset, render_template
 from fleet_tui.spec import parse_fleet
@@ -78,7 +79,7 @@ def test_missing_program_is_named_at_plan_and_up(make_fleet, monkeypatch) -> Non
     )
     path = fleet.spec.path
     with pytest.raises(EnvironmentProblem) as info:
-        fleet.up()
+        up(fleet)
     message = str(info.value)
     assert "fleet-no-such-program" in message and "'ghost'" in message
     assert not fleet.tmux.session_exists(fleet.session), "nothing half-done"
@@ -105,7 +106,7 @@ def test_every_missing_program_is_named_at_once_including_a_commands_own(make_fl
         preamble='[preset.ghost]\nprogram = "fleet-no-such-program"\ncommand = "x"\n',
     )
     with pytest.raises(EnvironmentProblem) as info:
-        fleet.up()
+        up(fleet)
     message = str(info.value)
     assert "'own' (its command) needs 'alsonotthere'" in message
     assert "'ghost' (preset 'ghost') needs 'fleet-no-such-program'" in message
@@ -121,7 +122,7 @@ def test_launcher_sets_path_and_preset_env_itself(make_fleet, monkeypatch, tmp_p
         [{"name": "envy", "preset": "withenv", "command": command}],
         preamble='[preset.withenv]\ncommand = "x"\n[preset.withenv.env]\nFLEET_TEST_VAR = "from-preset"\n',
     )
-    fleet.up()
+    up(fleet)
     seen = wait_for(lambda: out.exists() and out.read_text().strip(), what="agent output")
     var, found = seen.split("|")
     assert var == "from-preset"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from helpers import wait_for
 
 from fleet_tui.adapters.processes import alive, stop_tree, tree
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.state import load_state, read_exit
 
 
 def test_stop_tree_ends_children_that_ignore_sigterm(make_fleet) -> None:
     fleet = make_fleet([{"name": "stubborn", "script": 'orphan\nsay "helper started"\n'}])
-    fleet.up()
+    up(fleet)
     pane = wait_for(lambda: next(iter(fleet.tmux.list_panes(fleet.session)), None), what="pane")
     assert pane.pid is not None
     # launcher sh -> fake agent -> background child ignoring SIGTERM

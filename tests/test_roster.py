@@ -13,6 +13,7 @@ from helpers import wait_for
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.cli import cli
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.errors import FleetError, SpecError
 from fleet_tui.fleetfile import add_agent_text, remove_agent_text
@@ -137,7 +138,7 @@ def test_a_bad_agent_changes_nothing(commented: Path, repo: Path) -> None:
 
 def test_remove_snapshots_stops_and_keeps_the_branch(commented: Path, repo: Path) -> None:
     fleet = Fleet.open(repo)
-    fleet.up()
+    actions.up(fleet)
     worktree = fleet.layout.worktree("api")
     wait_for(lambda: (worktree / "src" / "app.py").read_text(encoding="utf-8") == "agent work\n")
     before = commented.read_text(encoding="utf-8")
@@ -159,7 +160,7 @@ def test_remove_snapshots_stops_and_keeps_the_branch(commented: Path, repo: Path
 
 def test_delete_branch_refuses_an_unmerged_branch_unless_forced(commented: Path, repo: Path) -> None:
     fleet = Fleet.open(repo)
-    fleet.up()
+    actions.up(fleet)
     worktree = fleet.layout.worktree("docs")
     (worktree / "docs").mkdir(exist_ok=True)
     (worktree / "docs" / "guide.md").write_text("guide\n", encoding="utf-8")

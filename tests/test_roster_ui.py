@@ -11,6 +11,7 @@ from test_ui_live import until
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from fleet_tui.adapters import git as gitad
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.roster import AddAgentScreen, RemoveAgentScreen
@@ -36,7 +37,7 @@ async def test_the_add_form_validates_writes_keeping_comments_and_starts_the_age
     path = write_fleet(repo, tmp_path, server)
     before = path.read_text(encoding="utf-8")
     fleet = Fleet.open(repo)
-    fleet.up()
+    actions.up(fleet)
     script = tmp_path / "new.txt"
     script.write_text("say hello from the new one\nidle\n", encoding="utf-8")
     app = FleetApp(LiveSource(fleet, interval=0.3))
@@ -78,7 +79,7 @@ async def test_x_removes_the_selected_agent_keeping_its_branch(
 ) -> None:
     path = write_fleet(repo, tmp_path, server)
     fleet = Fleet.open(repo)
-    fleet.up()
+    actions.up(fleet)
     app = FleetApp(LiveSource(fleet, interval=0.3))
     async with app.run_test(size=(140, 45)) as pilot:
         await until(pilot, lambda: app.table.row_count == 2, what="two agents")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from helpers import wait_snapshot
 
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.models import Status
 
@@ -19,7 +20,7 @@ def test_up_reads_drift_and_question(make_fleet) -> None:
         ],
         idle_after=5,
     )
-    fleet.up()
+    up(fleet)
     monitor = Monitor(fleet)
     snap = wait_snapshot(monitor, lambda s: s.agents[0].status == Status.WAITING, what="alpha waiting")
     alpha = snap.agents[0]

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from fleet_tui.cli import cli
+from fleet_tui.engine import actions
 from fleet_tui.engine.state import (
     EventLog,
     FleetState,
@@ -169,7 +170,7 @@ def corrupted_events(make_fleet: Any) -> Any:
     fleet = make_fleet(
         [{"name": "alpha", "script": "say hello\nidle\n"}, {"name": "beta", "script": "idle\n"}]
     )
-    fleet.up()
+    actions.up(fleet)
     with fleet.layout.events_file.open("ab") as fh:
         fh.write(b"\n".join(BAD_LINES) + b"\n")
     return fleet
@@ -218,7 +219,7 @@ def test_two_ups_at_once_make_one_fleet(make_fleet: Any) -> None:
 
 def test_a_corrupt_state_never_moves_the_pinned_base(make_fleet: Any) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "idle\n"}])
-    fleet.up()
+    actions.up(fleet)
     subprocess.run(["git", "checkout", "-q", "-b", "elsewhere"], cwd=fleet.root, check=True)
     fleet.layout.state_file.write_text("{oops", encoding="utf-8")
     args = ["-C", str(fleet.root), "-f", str(fleet.spec.path)]

@@ -8,6 +8,7 @@ from typing import Any
 from conftest import git, write_files
 from helpers import wait_for, wait_snapshot
 
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.state import load_state
@@ -42,7 +43,7 @@ def test_working_idle_waiting_answered_exited(make_fleet: Any, server: Any, tmp_
         ]
     )
     fleet: Fleet = make_fleet([{"name": "flow", "script": script}], idle_after=2)
-    fleet.up()
+    up(fleet)
     monitor = Monitor(fleet)
     try:
         first = agent_in(monitor.tick(), "flow")
@@ -91,7 +92,7 @@ def test_crashes_carry_their_exit_code(make_fleet: Any) -> None:
             {"name": "fine", "script": "exit 0"},
         ]
     )
-    fleet.up()
+    up(fleet)
     monitor = Monitor(fleet)
     try:
         snap = wait_snapshot(
@@ -117,7 +118,7 @@ def test_queued_until_the_dependency_is_merged_by_hand(make_fleet: Any, server: 
             {"name": "later", "depends_on": ["first"], "script": "say LATER-RUNNING"},
         ]
     )
-    report = fleet.up()
+    report = up(fleet)
     assert "queued later: waiting for first" in report.changes
     pane = fleet.pane_id("later")
     assert pane
@@ -183,7 +184,7 @@ def test_drift_and_overlap_in_the_snapshot(make_fleet: Any) -> None:
             {"name": "quiet", "scope": ["tests/**"], "script": "idle"},
         ]
     )
-    fleet.up()
+    up(fleet)
     monitor = Monitor(fleet)
     try:
         snap = wait_snapshot(
@@ -212,13 +213,13 @@ def test_drift_and_overlap_in_the_snapshot(make_fleet: Any) -> None:
 def test_a_one_off_reading_dates_statuses_from_their_evidence(make_fleet: Any) -> None:
     import time
 
-    from fleet_tui.engine import steering
+    from fleet_tui.engine import actions
     from fleet_tui.engine.monitor import take_snapshot
 
     fleet: Fleet = make_fleet([{"name": "done", "script": "exit 0"}, {"name": "stop", "script": "idle"}])
-    fleet.up()
+    up(fleet)
     wait_for(lambda: fleet.layout.exit_file("done").exists(), what="done's exit")
-    steering.kill(fleet, "stop", grace=0.5)
+    actions.kill(fleet, "stop", grace=0.5)
     before_reading = time.time()
     time.sleep(1.5)
     snap = take_snapshot(fleet, sample=0)  # a fresh monitor: it has never seen these statuses begin

@@ -10,7 +10,8 @@ from helpers import wait_for, wait_snapshot
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.adapters import processes
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.state import load_state, read_events
 from fleet_tui.errors import ActionRefused
@@ -43,7 +44,7 @@ def test_kill_ends_whole_tree_keeps_work_and_is_harmless_twice(make_fleet) -> No
             }
         ]
     )
-    fleet.up()
+    up(fleet)
     wait_for(lambda: "ready" in screen_of(fleet, "alpha"), what="alpha ready")
     pane = pane_of(fleet, "alpha")
     tree = processes.tree(pane.pid)
@@ -51,7 +52,7 @@ def test_kill_ends_whole_tree_keeps_work_and_is_harmless_twice(make_fleet) -> No
     worktree = fleet.layout.worktree("alpha")
     before = files_of(worktree)
 
-    outcome = steering.kill(fleet, "alpha", grace=1.0)
+    outcome = actions.kill(fleet, "alpha", grace=1.0)
 
     assert outcome.changed and "killed alpha" in outcome.message
     wait_for(lambda: not processes.alive(tree), timeout=10, what="the whole tree gone")
@@ -64,7 +65,7 @@ def test_kill_ends_whole_tree_keeps_work_and_is_harmless_twice(make_fleet) -> No
     snap = wait_snapshot(Monitor(fleet), lambda s: s.agents[0].status == Status.KILLED)
     assert "ready" in "\n".join(snap.agents[0].tail)
 
-    again = steering.kill(fleet, "alpha", grace=1.0)
+    again = actions.kill(fleet, "alpha", grace=1.0)
     assert not again.changed
     assert "already killed" in again.message
     assert again.snapshot is None  # same work as the newest snapshot: no duplicate
@@ -74,10 +75,10 @@ def test_kill_ends_whole_tree_keeps_work_and_is_harmless_twice(make_fleet) -> No
 
 def test_kill_a_crashed_agent_is_harmless(make_fleet) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "say about to crash\ncrash\n"}])
-    fleet.up()
+    up(fleet)
     monitor = Monitor(fleet)
     wait_snapshot(monitor, lambda s: s.agents[0].status == Status.CRASHED, what="crashed")
-    outcome = steering.kill(fleet, "alpha", grace=1.0)
+    outcome = actions.kill(fleet, "alpha", grace=1.0)
     assert not outcome.changed
     assert "not running" in outcome.message
     assert load_state(fleet.layout).agent("alpha").phase == "killed"
@@ -98,12 +99,12 @@ def test_restart_gives_a_handoff_and_keeps_files(make_fleet, server) -> None:
         "show-handoff\nsay second run\nidle\n"
     )
     fleet = make_fleet([{"name": "alpha", "script": script, "max_restarts": 1}])
-    fleet.up()
+    up(fleet)
     wait_for(lambda: "first run done" in screen_of(fleet, "alpha"), what="first run")
     worktree = fleet.layout.worktree("alpha")
     before = files_of(worktree)
 
-    outcome = steering.restart(fleet, "alpha", reason="testing the handoff")
+    outcome = actions.restart(fleet, "alpha", reason="testing the handoff")
 
     assert "attempt 1" in outcome.message
     handoff = fleet.layout.handoff_file("alpha").read_text(encoding="utf-8")
@@ -125,10 +126,10 @@ def test_restart_gives_a_handoff_and_keeps_files(make_fleet, server) -> None:
 
     # Past max_restarts: refused, marked as needing a person, nothing restarted.
     with pytest.raises(ActionRefused, match="max_restarts"):
-        steering.restart(fleet, "alpha")
+        actions.restart(fleet, "alpha")
     record = load_state(fleet.layout).agent("alpha")
     assert record.needs_human and record.restarts == 1 and record.run == 2
-    forced = steering.restart(fleet, "alpha", force=True, reason="a person insists")
+    forced = actions.restart(fleet, "alpha", force=True, reason="a person insists")
     assert "past max_restarts" in forced.message
     record = load_state(fleet.layout).agent("alpha")
     assert (record.restarts, record.run, record.needs_human) == (2, 3, False)
@@ -149,18 +150,18 @@ def test_auto_restart_policy_restarts_a_crash_within_the_cap(make_fleet) -> None
             }
         ]
     )
-    fleet.up()
+    up(fleet)
     monitor = Monitor(fleet)
     snap = wait_snapshot(monitor, lambda s: s.agents[0].status == Status.CRASHED, what="crashed")
-    assert steering.auto_restart(fleet, snap, now=snap.agents[0].status_since + 1) == []  # backoff
-    done = steering.auto_restart(fleet, snap, now=snap.agents[0].status_since + 1000)
+    assert actions.auto_restart(fleet, snap, now=snap.agents[0].status_since + 1) == []  # backoff
+    done = actions.auto_restart(fleet, snap, now=snap.agents[0].status_since + 1000)
     assert len(done) == 1 and "restarted alpha" in done[0]
     snap = wait_snapshot(
         monitor,
         lambda s: s.agents[0].status == Status.CRASHED and s.agents[0].restarts == 1,
         what="crashed again",
     )
-    done = steering.auto_restart(fleet, snap, now=snap.agents[0].status_since + 10_000)
+    done = actions.auto_restart(fleet, snap, now=snap.agents[0].status_since + 10_000)
     assert "needs a person" in done[0]
     assert load_state(fleet.layout).agent("alpha").needs_human
 
@@ -174,12 +175,12 @@ def test_kill_without_polite_keys_needs_sigkill_for_an_orphan_ignoring_sigterm(m
         fh.write("\n[preset.shell]\nexit_keys = []\n")
     fleet = Fleet.open(made.root, made.spec.path)
     assert fleet.agent("alpha").preset.exit_keys == ()
-    fleet.up()
+    up(fleet)
     wait_for(lambda: "ready" in screen_of(fleet, "alpha"), what="alpha ready")
     tree = processes.tree(pane_of(fleet, "alpha").pid)
     assert len(tree) >= 3, tree
 
-    outcome = steering.kill(fleet, "alpha", grace=0.5)
+    outcome = actions.kill(fleet, "alpha", grace=0.5)
 
     assert "needed SIGKILL" in outcome.message
     assert not processes.alive(tree)

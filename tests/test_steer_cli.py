@@ -10,6 +10,7 @@ from helpers import wait_for
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.cli import cli
+from fleet_tui.engine.actions import up
 
 
 def invoke(fleet, *args: str):
@@ -20,7 +21,7 @@ def invoke(fleet, *args: str):
 
 def test_kill_restore_and_log_from_the_shell(make_fleet) -> None:
     fleet = make_fleet([{"name": "alpha", "script": 'write src/app.py "agent work\\n"\nsay ready\nidle\n'}])
-    fleet.up()
+    up(fleet)
     worktree = fleet.layout.worktree("alpha")
     wait_for(lambda: (worktree / "src/app.py").read_text(encoding="utf-8") == "agent work\n")
 
@@ -60,7 +61,7 @@ def test_kill_restore_and_log_from_the_shell(make_fleet) -> None:
 
 def test_merge_dry_run_and_queue_need_confirmation(make_fleet, repo: Path) -> None:
     fleet = make_fleet([{"name": "alpha", "script": 'write src/util.py "theirs\\n"\ncommit "util"\nidle\n'}])
-    fleet.up()
+    up(fleet)
     wait_for(lambda: gitad.commits_since(fleet.layout.worktree("alpha"), "main"))
     head = git(repo, "rev-parse", "main")
 

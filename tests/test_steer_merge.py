@@ -9,7 +9,8 @@ from conftest import git
 from helpers import wait_for, wait_snapshot
 
 from fleet_tui.adapters import git as gitad
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.monitor import Monitor, take_snapshot
 from fleet_tui.engine.state import load_state, read_events
 from fleet_tui.models import Status
@@ -44,14 +45,14 @@ def all_idle(fleet, *names: str) -> None:
 
 def test_merge_with_a_conflict_leaves_base_unchanged(make_fleet, repo: Path) -> None:
     fleet = make_fleet([{"name": "alpha", "script": 'write src/util.py "theirs\\n"\ncommit "util"\n'}])
-    fleet.up()
+    up(fleet)
     committed(fleet, "alpha")
     (repo / "src/util.py").write_text("ours\n", encoding="utf-8")
     git(repo, "commit", "-qam", "base changes util")
     before = base_state(repo)
 
-    with pytest.raises(steering.MergeRefused, match=r"conflicts with main in src/util\.py") as info:
-        steering.merge(fleet, "alpha")
+    with pytest.raises(actions.MergeRefused, match=r"conflicts with main in src/util\.py") as info:
+        actions.merge(fleet, "alpha")
 
     assert info.value.preflight is not None and info.value.preflight.conflicts == ("src/util.py",)
     assert base_state(repo) == before
@@ -69,12 +70,12 @@ def test_merge_with_failing_verify_leaves_base_unchanged(make_fleet, repo: Path)
             }
         ]
     )
-    fleet.up()
+    up(fleet)
     committed(fleet, "alpha")
     before = base_state(repo)
 
-    with pytest.raises(steering.MergeRefused, match=r"failed \(exit 3\)") as info:
-        steering.merge(fleet, "alpha")
+    with pytest.raises(actions.MergeRefused, match=r"failed \(exit 3\)") as info:
+        actions.merge(fleet, "alpha")
 
     pre = info.value.preflight
     assert pre is not None and pre.verify_code == 3 and "checking the build" in pre.verify_output
@@ -83,27 +84,27 @@ def test_merge_with_failing_verify_leaves_base_unchanged(make_fleet, repo: Path)
 
 def test_merge_refuses_when_base_checkout_is_dirty(make_fleet, repo: Path) -> None:
     fleet = make_fleet([{"name": "alpha", "script": 'write src/new.py "x = 1\\n"\ncommit "new"\n'}])
-    fleet.up()
+    up(fleet)
     committed(fleet, "alpha")
     (repo / "README.md").write_text("# my own edit, not committed\n", encoding="utf-8")
     before = base_state(repo)
 
-    with pytest.raises(steering.MergeRefused, match=r"uncommitted changes \(README.md\)"):
-        steering.merge(fleet, "alpha")
+    with pytest.raises(actions.MergeRefused, match=r"uncommitted changes \(README.md\)"):
+        actions.merge(fleet, "alpha")
     assert base_state(repo) == before
 
     git(repo, "checkout", "-q", "-b", "elsewhere")
-    with pytest.raises(steering.MergeRefused, match="is on elsewhere, not on main"):
-        steering.merge(fleet, "alpha")
+    with pytest.raises(actions.MergeRefused, match="is on elsewhere, not on main"):
+        actions.merge(fleet, "alpha")
 
 
 def test_merge_refuses_uncommitted_work_without_a_message(make_fleet, repo: Path) -> None:
     fleet = make_fleet([{"name": "alpha", "script": 'write src/new.py "x = 1\\n"\n'}])
-    fleet.up()
+    up(fleet)
     wait_for(lambda: (fleet.layout.worktree("alpha") / "src/new.py").exists())
     before = base_state(repo)
-    with pytest.raises(steering.MergeRefused, match="1 file uncommitted"):
-        steering.merge(fleet, "alpha")
+    with pytest.raises(actions.MergeRefused, match="1 file uncommitted"):
+        actions.merge(fleet, "alpha")
     assert base_state(repo) == before
     assert gitad.uncommitted_files(fleet.layout.worktree("alpha")) == ["src/new.py"]
 
@@ -119,12 +120,12 @@ def test_merge_commits_work_starts_dependants_and_removes_worktree(make_fleet, r
             {"name": "beta", "depends_on": ["alpha"], "script": "say beta started\nidle\n"},
         ]
     )
-    fleet.up()
+    up(fleet)
     worktree = fleet.layout.worktree("alpha")
     wait_for(lambda: (worktree / "src/new.py").exists())
     assert load_state(fleet.layout).agent("beta").phase == "queued"
 
-    result = steering.merge(fleet, "alpha", commit_message="alpha: new module", remove_worktree=True)
+    result = actions.merge(fleet, "alpha", commit_message="alpha: new module", remove_worktree=True)
 
     assert result.committed is not None
     assert git(repo, "log", "-1", "--format=%s", "main").strip() == "Merge fleet/alpha: Add the new module"
@@ -138,7 +139,7 @@ def test_merge_commits_work_starts_dependants_and_removes_worktree(make_fleet, r
     # Removed on purpose: no error in the snapshot, and `up` does not bring the worktree back.
     snap = take_snapshot(fleet, sample=0)
     assert snap.agent("alpha").git_error is None and snap.agent("alpha").status == Status.MERGED
-    assert not any("alpha" in change for change in fleet.up().changes)
+    assert not any("alpha" in change for change in up(fleet).changes)
     assert not worktree.exists()
 
 
@@ -154,13 +155,13 @@ def test_merge_queue_orders_simulates_and_stops_at_a_conflict_in_the_middle(make
             {"name": "idle", "script": "idle\n"},
         ]
     )
-    fleet.up()
+    up(fleet)
     committed(fleet, "a", "b", "c", "d", "f", "g")
     all_idle(fleet, "a", "b", "c", "d", "f", "g")
     (repo / "src/pkg/deep.py").write_text("VALUE = 5\n", encoding="utf-8")
     git(repo, "commit", "-qam", "base moves deep.py")
 
-    plan = steering.plan_queue(fleet)
+    plan = actions.plan_queue(fleet)
 
     # b conflicts with base as it is now: left out, so it cannot stop the agents that can merge.
     assert (
@@ -178,11 +179,11 @@ def test_merge_queue_orders_simulates_and_stops_at_a_conflict_in_the_middle(make
     assert verdicts["f"] == (True, (), True)
     assert verdicts["g"] == (False, ("README.md",), True)
     assert ("idle", "nothing to merge") in plan.skipped
-    assert "CONFLICT in docs/guide.md" in "\n".join(steering.describe_queue(plan))
+    assert "CONFLICT in docs/guide.md" in "\n".join(actions.describe_queue(plan))
     assert not git(repo, "for-each-ref", "refs/heads").count("simulation")
 
     tips = {n: git(repo, "rev-parse", f"fleet/{n}") for n in "bdfg"}
-    result = steering.run_queue(fleet, plan)
+    result = actions.run_queue(fleet, plan)
 
     assert [m.agent for m in result.merged] == ["a", "c"]
     assert result.failed is not None and result.failed[0] == "d"
@@ -203,18 +204,18 @@ def test_merge_queue_commits_uncommitted_work_only_with_a_message(make_fleet, re
             {"name": "b", "script": 'write src/b.py "b\\n"\ncommit "b"\n'},
         ]
     )
-    fleet.up()
+    up(fleet)
     committed(fleet, "a", "b")
     wait_for(lambda: (fleet.layout.worktree("a") / "src/a2.py").exists())
     all_idle(fleet, "a", "b")
 
-    plan = steering.plan_queue(fleet)
+    plan = actions.plan_queue(fleet)
     assert [i.agent for i in plan.items] == ["b"]
     assert plan.skipped == (("a", "1 file uncommitted: give a commit message, or merge it alone"),)
 
-    plan = steering.plan_queue(fleet, commit_message="finish a")
+    plan = actions.plan_queue(fleet, commit_message="finish a")
     assert [(i.agent, i.commits, i.uncommitted) for i in plan.items] == [("a", 1, 1), ("b", 1, 0)]
-    result = steering.run_queue(fleet, plan)
+    result = actions.run_queue(fleet, plan)
     assert [m.agent for m in result.merged] == ["a", "b"] and result.failed is None
     assert (repo / "src/a2.py").read_text(encoding="utf-8") == "more\n"
     assert git(repo, "log", "-1", "--format=%s", "fleet/a").strip() == "finish a"
@@ -230,8 +231,8 @@ def test_preflight_names_drift_that_would_come_along(make_fleet, repo: Path) -> 
             }
         ]
     )
-    fleet.up()
+    up(fleet)
     committed(fleet, "alpha")
-    pre = steering.preflight(fleet, "alpha", run_verify=False)
+    pre = actions.preflight(fleet, "alpha", run_verify=False)
     scope = next(c for c in pre.checks if c.name == "scope")
     assert scope.ok and "1 file outside its scope come along: docs/guide.md" in scope.detail

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleet_tui.adapters import git as gitad
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.state import load_state
 from fleet_tui.errors import ActionRefused
 
@@ -132,7 +133,7 @@ def test_kill_restart_and_failed_merge_keep_all_work(make_fleet, repo: Path) -> 
     fleet = make_fleet(
         [{"name": "alpha", "script": "say ready\nidle\n", "verify": "exit 1", "max_restarts": 1000}]
     )
-    fleet.up()
+    up(fleet)
     worktree = fleet.layout.worktree("alpha")
     start = git(worktree, "rev-parse", "HEAD").strip()
     base_head = git(repo, "rev-parse", "main")
@@ -153,14 +154,14 @@ def test_kill_restart_and_failed_merge_keep_all_work(make_fleet, repo: Path) -> 
         had_work = bool(gitad.uncommitted_files(worktree))
 
         if action == "kill":
-            steering.kill(fleet, "alpha", grace=1.0)
+            actions.kill(fleet, "alpha", grace=1.0)
             assert load_state(fleet.layout).agent("alpha").phase == "killed"
         elif action == "restart":
-            steering.restart(fleet, "alpha", reason="property test")
+            actions.restart(fleet, "alpha", reason="property test")
         else:
             message = "commit for merge" if action == "merge-commit" else None
             with pytest.raises(ActionRefused):
-                steering.merge(fleet, "alpha", commit_message=message)
+                actions.merge(fleet, "alpha", commit_message=message)
             assert git(repo, "rev-parse", "main") == base_head
             assert git(repo, "status", "--porcelain") == ""
 

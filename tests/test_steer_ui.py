@@ -10,6 +10,7 @@ from typing import Any
 from conftest import git
 from textual.widgets import Button, DataTable, Select, Static
 
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.state import load_state
 from fleet_tui.models import Status
 from fleet_tui.ui.app import FleetApp
@@ -62,7 +63,7 @@ async def test_kill_restart_past_the_cap_and_the_log(make_fleet) -> None:
             {"name": "beta", "script": "idle\n"},
         ]
     )
-    fleet.up()
+    up(fleet)
     async with FleetApp(LiveSource(fleet, interval=0.3)).run_test(size=SIZE) as pilot:
         app = await ready(pilot, alpha=Status.IDLE, beta=Status.IDLE)
         await until(pilot, lambda: app.snapshot.agent("alpha").files, what="alpha's file")
@@ -128,7 +129,7 @@ async def test_merge_preflight_modal_and_the_merge_queue(make_fleet, repo: Path)
             },
         ]
     )
-    fleet.up()
+    up(fleet)
     async with FleetApp(LiveSource(fleet, interval=0.3)).run_test(size=SIZE) as pilot:
         app = await ready(pilot, beta=Status.IDLE, gamma=Status.IDLE)
         await until(pilot, lambda: all(a.commits_ahead for a in app.snapshot.agents), what="commits")

@@ -15,6 +15,7 @@ import pytest
 from helpers import wait_for
 
 from fleet_tui.adapters.tmux import client_env
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import read_events
 from fleet_tui.ui.app import FleetApp
@@ -64,7 +65,7 @@ async def test_dashboard_shows_drift_when_the_agent_writes_outside_its_scope(
         ],
         idle_after=30,
     )
-    fleet.up()
+    up(fleet)
     app = FleetApp(LiveSource(fleet, interval=0.5))
     async with app.run_test(size=(140, 40)) as pilot:
         await until(pilot, lambda: app.snapshot and app.table.row_count == 2, what="first snapshot")
@@ -103,7 +104,7 @@ def test_cli_send_is_verbatim_and_errors_are_clear(make_fleet: Any) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "idle"}])
     down = cli(fleet, "send", "alpha", "hello")
     assert down.returncode == 2 and "not up" in down.stderr and "Traceback" not in down.stderr
-    fleet.up()
+    up(fleet)
     wait_for(lambda: ">" in pane_text(fleet, "alpha"), what="prompt")
     text = """a 'quoted' "word"; $(rm -rf /) `x` \\n $HOME"""
     sent = cli(fleet, "send", "alpha", text)
@@ -123,7 +124,7 @@ def test_cli_send_is_verbatim_and_errors_are_clear(make_fleet: Any) -> None:
 
 def test_attach_zooms_without_toggling_a_zoomed_pane(make_fleet: Any) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "idle"}, {"name": "beta", "script": "idle"}])
-    fleet.up()
+    up(fleet)
     pane = fleet.pane_id("beta")
     argv = fleet.tmux.attach_argv(fleet.session, pane)
     assert argv[-3:] == ["attach-session", "-t", f"={fleet.session}"]
@@ -156,7 +157,7 @@ def test_attach_from_the_dashboard_inside_tmux_and_back(make_fleet: Any, outer_t
             {"name": "beta", "script": 'say "BETA-SAYS-HELLO"\nidle'},
         ]
     )
-    fleet.up()
+    up(fleet)
     command = f"{FLEET_TUI} -C {fleet.root} -f {fleet.spec.path}"
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     env["TERM"] = "xterm-256color"

@@ -48,3 +48,15 @@ class ActionRefused(FleetError):
 
 class ExternalCommandFailed(FleetError):
     """git or tmux returned an error we did not expect."""
+
+
+class FleetDown(ActionRefused):
+    """An action needs an agent's tmux pane and there is none: the fleet is not up."""
+
+    exit_code = 2  # like the other problems around fleet-tui: nothing was refused on its merits
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"agent {name!r} has no tmux pane: the fleet is not up", "start it with `fleet-tui up`"
+        )
+        self.agent = name

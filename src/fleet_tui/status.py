@@ -37,6 +37,13 @@ def bottom_lines(screen: str, count: int) -> list[str]:
     return [line for line in lines if line.strip()][-count:]
 
 
+def screen_tail(screen: str, count: int) -> tuple[str, ...]:
+    """The agent's last `count` lines of output; tmux's own "Pane is dead (status N, <date>)"
+    notice is not the agent's output."""
+    lines = (line.rstrip() for line in strip_ansi(screen).splitlines())
+    return tuple(ln for ln in lines if ln.strip() and not ln.startswith("Pane is dead"))[-count:]
+
+
 @lru_cache(maxsize=256)
 def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)

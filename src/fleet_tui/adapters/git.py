@@ -110,6 +110,11 @@ def rev_parse(root: Path, ref: str) -> str:
     return run(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
 
 
+def branch_tips(root: Path) -> str:
+    """Every branch's tip, one `<sha> <ref>` line each: equal output means no branch moved."""
+    return run(root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/")
+
+
 def create_branch(root: Path, branch: str, start: str) -> None:
     run(root, "branch", branch, start)
 
@@ -252,7 +257,7 @@ def commits_since(path: Path, base: str) -> list[tuple[str, str]]:
     return [tuple(line.split("\0", 1)) for line in out.splitlines() if "\0" in line]  # type: ignore[misc]
 
 
-# -- steering: snapshots of work, merge-tree, merge, restore (engine/steering.py) ----------------
+# -- steering: snapshots of work, merge-tree, merge, restore (engine/actions/) ----------------
 # Everything here leaves an agent's index, branch and files alone unless its name says otherwise
 # (`commit_all`, `restore_files`, `merge_no_ff`): snapshots are built in a temporary index.
 

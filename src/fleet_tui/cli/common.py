@@ -96,11 +96,6 @@ def open_dashboard(fleet: Fleet) -> None:
         run_dashboard(fleet, settings, path)
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """`1 file`, `2 files`: wording without "(s)"."""
-    return f"{count} {word if count == 1 else (many or word + 's')}"
-
-
 def yes_option(func: F) -> F:
     return click.option("-y", "--yes", is_flag=True, help="Do it without asking first.")(func)
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from fleet_tui.cli.common import cli, err, fleet_from, fleet_options, open_dashboard, out
 from fleet_tui.coupling import HISTORY, MAX_COMMIT_FILES, MIN_TOGETHER, Coupling
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Plan
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.planning import read_coupling
@@ -183,7 +184,7 @@ def plan(
 def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_ui: bool) -> None:
     """Create worktrees, branches and the tmux session; start the agents. Safe to run again."""
     fleet = fleet_from(ctx, directory, fleet_file)
-    report = fleet.up()
+    report = actions.up(fleet)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     if report.changes:

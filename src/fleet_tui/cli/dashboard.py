@@ -9,21 +9,16 @@ from pathlib import Path
 import click
 
 from fleet_tui.adapters.tmux import client_env, require_tmux
-from fleet_tui.cli.common import agent_name, cli, fleet_from, fleet_options, out, plural
+from fleet_tui.cli.common import agent_name, cli, fleet_from, fleet_options, out
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.text import plural
 from fleet_tui.errors import FleetError
 
 
 def agent_pane(fleet: Fleet, name: str) -> str:
     """The pane of a known agent; a clear error when the name is unknown or the fleet is down."""
     require_tmux()
-    pane_id = fleet.pane_id(name)  # an unknown name raises UnknownAgent (exit 2)
-    if pane_id is None:
-        raise FleetError(
-            f"agent {name!r} has no tmux pane: the fleet is not up",
-            "start it with `fleet-tui up`",
-        )
-    return pane_id
+    return fleet.live_pane(name).pane_id  # an unknown name raises UnknownAgent (exit 2)
 
 
 @cli.command()

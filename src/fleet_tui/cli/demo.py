@@ -15,6 +15,7 @@ from fleet_tui.adapters.processes import alive, stop_tree, tree
 from fleet_tui.adapters.tmux import Tmux, require_tmux
 from fleet_tui.cli.common import cli, confirm, err, open_dashboard, out, yes_option
 from fleet_tui.cli.core import print_status, snapshot_json
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.presence import dashboard_is_open
@@ -104,7 +105,7 @@ def demo(
         built = demos.build_demo(folder, speed=speed, socket=socket)
         say.print(f"demo repository: {built.repo}")
     fleet = Fleet.open(built.repo)
-    report = fleet.up()
+    report = up(fleet)
     if not as_json:
         for change in report.changes:
             out.print(f"  {change}", markup=False)

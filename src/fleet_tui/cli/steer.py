@@ -15,12 +15,12 @@ from fleet_tui.cli.common import (
     fleet_from,
     fleet_options,
     out,
-    plural,
     yes_option,
 )
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import EventLog
+from fleet_tui.engine.text import format_details, format_time, plural
 
 name_argument = click.argument("name", required=False)  # missing: agent_name lists them
 
@@ -29,7 +29,7 @@ def _fleet(ctx: click.Context, directory: Path | None, fleet_file: Path | None) 
     return fleet_from(ctx, directory, fleet_file)
 
 
-def print_preflight(pre: steering.Preflight) -> None:
+def print_preflight(pre: actions.Preflight) -> None:
     out.print(f"merge preflight for [bold]{pre.agent}[/] into {pre.base} ({pre.base_head[:10]}):")
     for check in pre.checks:
         mark = "[green]ok  [/]" if check.ok else "[bold red]FAIL[/]"
@@ -45,7 +45,7 @@ def print_preflight(pre: steering.Preflight) -> None:
 @cli.command()
 @fleet_options
 @name_argument
-@click.option("--grace", default=steering.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
+@click.option("--grace", default=actions.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
 @yes_option
 @click.pass_context
 def kill(
@@ -61,7 +61,7 @@ def kill(
     On a terminal it asks first (--yes does not); without one it goes ahead."""
     fleet = _fleet(ctx, directory, fleet_file)
     name = agent_name(fleet, name)
-    stakes = steering.stakes(fleet, name)
+    stakes = actions.stakes(fleet, name)
     if stakes.uncommitted or stakes.commits:
         out.print(
             f"{name}: {plural(len(stakes.uncommitted), 'uncommitted file')} (saved in a snapshot first), "
@@ -69,7 +69,7 @@ def kill(
         )
     if not confirm(yes, f"kill {name}?", "nothing stopped", needs_terminal=False):
         return
-    out.print(escape(steering.kill(fleet, name, grace=grace).message))
+    out.print(escape(actions.kill(fleet, name, grace=grace).message))
 
 
 @cli.command()
@@ -77,7 +77,7 @@ def kill(
 @name_argument
 @click.option("--force", is_flag=True, help="Restart even past the agent's max_restarts.")
 @click.option("--reason", default="asked by the person", show_default=True, help="Why (goes in the handoff).")
-@click.option("--grace", default=steering.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
+@click.option("--grace", default=actions.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
 @yes_option
 @click.pass_context
 def restart(
@@ -97,7 +97,7 @@ def restart(
     name = agent_name(fleet, name)
     if not confirm(yes, f"restart {name} with a handoff?", "nothing restarted", needs_terminal=False):
         return
-    out.print(escape(steering.restart(fleet, name, reason=reason, force=force, grace=grace).message))
+    out.print(escape(actions.restart(fleet, name, reason=reason, force=force, grace=grace).message))
 
 
 @cli.command()
@@ -108,7 +108,7 @@ def restart(
     "--remove-worktree", is_flag=True, help="After the merge, stop the agent and remove its worktree."
 )
 @click.option("--dry-run", is_flag=True, help="Run the preflight only; change nothing.")
-@click.option("--verify-timeout", default=steering.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
+@click.option("--verify-timeout", default=actions.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
 @yes_option
 @click.pass_context
 def merge(
@@ -131,7 +131,7 @@ def merge(
     fleet = _fleet(ctx, directory, fleet_file)
     name = agent_name(fleet, name)
     if dry_run:
-        pre = steering.preflight(fleet, name, commit_message=commit_message, verify_timeout=verify_timeout)
+        pre = actions.preflight(fleet, name, commit_message=commit_message, verify_timeout=verify_timeout)
         print_preflight(pre)
         out.print("preflight passed: `fleet-tui merge` would merge" if pre.ok else "preflight failed")
         ctx.exit(0 if pre.ok else 1)
@@ -143,14 +143,14 @@ def merge(
     ):
         return
     try:
-        result = steering.merge(
+        result = actions.merge(
             fleet,
             name,
             commit_message=commit_message,
             remove_worktree=remove_worktree,
             verify_timeout=verify_timeout,
         )
-    except steering.MergeRefused as exc:
+    except actions.MergeRefused as exc:
         if exc.preflight is not None:
             print_preflight(exc.preflight)
         raise
@@ -164,7 +164,7 @@ def merge(
 @click.option("--dry-run", is_flag=True, help="Show the plan only.")
 @click.option("-m", "--commit-message", help="Commit agents' uncommitted work with this message first.")
 @click.option("--remove-worktrees", is_flag=True, help="Remove each merged agent's worktree (branches stay).")
-@click.option("--verify-timeout", default=steering.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
+@click.option("--verify-timeout", default=actions.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
 @click.pass_context
 def merge_queue(
     ctx: click.Context,
@@ -184,8 +184,8 @@ def merge_queue(
     and agents with uncommitted work unless --commit-message is given.
     """
     fleet = _fleet(ctx, directory, fleet_file)
-    plan = steering.plan_queue(fleet, commit_message=commit_message)
-    for line in steering.describe_queue(plan):
+    plan = actions.plan_queue(fleet, commit_message=commit_message)
+    for line in actions.describe_queue(plan):
         out.print(escape(line))
     if not plan.items or dry_run:
         return
@@ -193,7 +193,7 @@ def merge_queue(
         out.print("[yellow]the queue will stop at the first conflict; everything before it is merged[/]")
     if not confirm(yes, "run this plan?", "nothing merged"):
         return
-    result = steering.run_queue(
+    result = actions.run_queue(
         fleet, plan, verify_timeout=verify_timeout, remove_worktrees=remove_worktrees, on_step=out.print
     )
     for done in result.merged:
@@ -224,16 +224,16 @@ def restore(
     fleet = _fleet(ctx, directory, fleet_file)
     name = agent_name(fleet, name)
     if snapshot is None:
-        found = steering.snapshots(fleet, name)
+        found = actions.snapshots(fleet, name)
         if not found:
             out.print(f"{name} has no snapshots")
             return
         out.print(f"snapshots of {name}, newest first (restore one: fleet-tui restore {name} SNAPSHOT):")
         for snap in found:
-            when = steering.format_time(snap.taken_at)
+            when = format_time(snap.taken_at)
             out.print(f"  {snap.name}  {when}  {plural(len(snap.files), 'file'):>9}  {escape(snap.subject)}")
         return
-    outcome = steering.restore(fleet, name, snapshot, force=force)
+    outcome = actions.restore(fleet, name, snapshot, force=force)
     out.print(escape(outcome.message))
     for path in outcome.details:
         out.print(f"  {escape(path)}")
@@ -273,7 +273,7 @@ def log_command(
     if name is not None:
         agent_name(fleet, name)
     log = EventLog(fleet.layout)
-    found = steering.events(fleet, name, log)
+    found = actions.events(fleet, name, log)
     warning = log.warning()
     if warning:
         err.print(f"fleet-tui: warning: {warning}", markup=False)
@@ -286,7 +286,7 @@ def log_command(
         if as_json:
             click.echo(event.model_dump_json())
             continue
-        when = steering.format_time(event.time)
+        when = format_time(event.time)
         agent = event.agent or "(fleet)"
-        details = steering.format_details(event.details)
+        details = format_details(event.details)
         out.print(f"{when}  {escape(agent):<14} {escape(event.event):<16} {escape(details)}")

@@ -11,22 +11,20 @@ import re
 import shlex
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fleet_tui.adapters import git, processes
 from fleet_tui.adapters.git import WorkSnapshot
-from fleet_tui.adapters.tmux import PaneStart, Tmux, require_tmux
+from fleet_tui.adapters.tmux import Tmux, require_tmux
 from fleet_tui.engine.launcher import (
     AGENT_MARKER,
     agent_id,
     agent_path,
     write_launcher,
-    write_placeholder,
-    write_queued,
 )
 from fleet_tui.engine.state import (
-    STATE_DIR,
+    AgentState,
     FleetState,
     Layout,
     Phase,
@@ -38,7 +36,7 @@ from fleet_tui.engine.state import (
     state_lock,
     up_lock,
 )
-from fleet_tui.errors import ActionRefused, EnvironmentProblem, ExternalCommandFailed, SpecError
+from fleet_tui.errors import ActionRefused, EnvironmentProblem, ExternalCommandFailed, FleetDown, SpecError
 from fleet_tui.models import OverlapEntry, PaneReading
 from fleet_tui.scope import Scope, predicted_overlaps, unmatched_patterns
 from fleet_tui.spec import FLEET_FILE, Agent, FleetSpec, load_fleet
@@ -115,15 +113,6 @@ class Plan:
     order: tuple[str, ...]
     warnings: tuple[str, ...]
     unrelated_overlaps: tuple[OverlapEntry, ...]  # between agents that do not depend on each other
-
-
-@dataclass
-class UpReport:
-    changes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # nothing was refused, but worth knowing
-
-    def add(self, message: str) -> None:
-        self.changes.append(message)
 
 
 class Fleet:
@@ -271,156 +260,19 @@ class Fleet:
         )
         return Plan(rows, overlaps, tuple(self.spec.launch_order()), warnings, unrelated)
 
-    # -- up / down -------------------------------------------------------------------------
+    # -- starting a run ------------------------------------------------------------------------
 
-    def up(self) -> UpReport:
-        """Create what is missing (worktrees, branches, session, panes); touch nothing else.
+    def launch(self, agent: Agent, pane_id: str, run: int, *, restart: bool = False) -> None:
+        """Start run `run` of the agent in its existing pane, on a blank screen."""
+        launcher = write_launcher(agent, self.layout, run, restart=restart)
+        # The scrollback goes first; respawn-pane itself starts the new process on a blank screen.
+        self.tmux.clear_history(pane_id)
+        self.tmux.respawn(pane_id, self.worktree_or_root(agent.name), ("sh", str(launcher)))
 
-        A pane that is missing (the session was lost, or the pane closed) comes back as its agent
-        was: killed and merged agents stay so, an agent that had ended shows its exit code again,
-        and an agent whose process was lost with it restarts with a handoff of its work.
-        """
-        require_tmux()
-        self.check_programs()
-        self.require_own_session()
-        self.layout.state_dir.mkdir(parents=True, exist_ok=True)
-        # One `up` at a time: a second one waits, then finds everything made and starts nothing twice.
-        with up_lock(self.layout):
-            return self._up()
-
-    def _up(self) -> UpReport:
-        self._check_worktree_paths()
-        report = UpReport(warnings=self.restart_warnings())
-        if git.exclude_path(self.root, f"/{STATE_DIR}/"):
-            report.add(f"excluded {STATE_DIR}/ through .git/info/exclude")
-        interrupted: list[str] = []
-        with state_lock(self.layout):
-            state = load_state(self.layout)
-            if state.base != self.base:
-                state.base = self.base
-            recreated = [
-                a.name
-                for a in self.agents
-                if not self._removed_after_merge(a.name, state) and self._ensure_worktree(a, state, report)
-            ]
-            save_state(self.layout, state)
-
-            alive = self.tmux.session_exists(self.session)
-            panes = {p.agent: p for p in self.tmux.list_panes(self.session)} if alive else {}
-            for name in sorted(set(panes) - set(self.spec.names)):
-                report.add(f"the pane of {name!r} is left as it is: {name} is no longer in the fleet file")
-            missing = [a for a in self.spec.launch_order() if a not in panes]
-            if missing:
-                for name in missing:  # leftovers of a lost session must not work beside the new pane
-                    self.stop_agent(name, None)
-                starts = [self._pane_start(self.agent(name), state, report, interrupted) for name in missing]
-                per_window = self.spec.settings.panes_per_window
-                if alive:
-                    self.tmux.add_panes(self.session, starts, per_window)
-                else:
-                    self.tmux.create_session(self.session, starts, per_window)
-                    self.tmux.set_owner(self.session, str(self.root), str(self.spec.path))
-                    report.add(f"started tmux session {self.session!r} on socket {self.tmux.socket!r}")
-                save_state(self.layout, state)
-        for name in recreated:  # an agent still running in its deleted folder works on nothing
-            pane = panes.get(name)
-            if pane is not None and not pane.dead and state.agent(name).phase == Phase.RUNNING:
-                interrupted.append(name)
-        for name in interrupted:
-            report.add(self._resume(name, "its worktree was re-created" if name in recreated else None))
-        report.changes.extend(self.start_ready())
-        if report.changes:
-            log_event(self.layout, None, "up", changes=report.changes, base=self.base)
-        return report
-
-    def _resume(self, name: str, why: str | None) -> str:
-        """Restart an agent whose process was lost, with a handoff of what it had done."""
-        from fleet_tui.engine import steering  # steering builds on Fleet; it is needed only here
-
-        reason = why or "its pane was gone (the tmux session or the pane was closed)"
-        outcome = steering.restart(self, name, reason=f"{reason}; `fleet-tui up` brought it back", force=True)
-        return f"restarted {name} with a handoff: {reason} ({outcome.message})"
-
-    def _removed_after_merge(self, name: str, state: FleetState) -> bool:
-        """A merged agent whose worktree is gone was tidied up on purpose: do not bring it back."""
-        return state.agent(name).phase == Phase.MERGED and not self.layout.worktree(name).exists()
-
-    def _check_worktree_paths(self) -> None:
-        """Refuse before making anything when a folder is in the way of any agent's worktree."""
-        registered = git.worktrees(self.root)
-        for agent in self.agents:
-            path = self.layout.worktree(agent.name)
-            if path not in registered and path.exists():
-                raise EnvironmentProblem(
-                    f"{path} exists and is not the worktree of {agent.branch}",
-                    "move or remove that folder (fleet-tui never deletes it), or set another "
-                    "worktree_root under [fleet]; nothing was created",
-                )
-
-    def _ensure_worktree(self, agent: Agent, state: FleetState, report: UpReport) -> bool:
-        """Create the agent's branch and worktree if missing; True when the worktree was re-created."""
-        record = state.agent(agent.name)
-        path = self.layout.worktree(agent.name)
-        registered = git.worktrees(self.root)
-        if not git.branch_exists(self.root, agent.branch):
-            git.create_branch(self.root, agent.branch, self.base)
-            record.branch_start = git.rev_parse(self.root, agent.branch)
-            report.add(f"created branch {agent.branch} from {self.base}")
-        elif record.branch_start is None:
-            record.branch_start = git.rev_parse(self.root, agent.branch)
-            report.add(f"using the existing branch {agent.branch}")
-        if path in registered:
-            if registered[path] != agent.branch:
-                raise EnvironmentProblem(
-                    f"{path} is a worktree of {registered[path] or 'a detached HEAD'}, not of {agent.branch}",
-                    "move that worktree away (`git worktree move`), or set another "
-                    "worktree_root under [fleet]",
-                )
-            if path.exists():
-                return False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A registered worktree whose folder was deleted by hand: re-add just that one (--force
-        # overrides only the "registered but missing" guard; we checked it is ours above).
-        git.add_worktree(self.root, path, agent.branch, missing_ok=path in registered)
-        report.add(f"created worktree {path} on {agent.branch}")
-        return path in registered
-
-    def _pane_start(
-        self, agent: Agent, state: FleetState, report: UpReport, interrupted: list[str]
-    ) -> PaneStart:
-        record = state.agent(agent.name)
-        cwd = self.layout.worktree(agent.name)
-        if not cwd.exists():  # a merged agent's removed worktree: its pane starts at the repository
-            cwd = self.root
-        if record.phase in (Phase.KILLED, Phase.MERGED):
-            verb = "killed" if record.phase == Phase.KILLED else f"merged into {self.base}"
-            script = write_placeholder(agent, self.layout, f"{agent.name} was {verb}.")
-            report.add(f"{agent.name} was {verb}: not started again")
-            return PaneStart(agent.name, cwd, ("sh", str(script)))
-        if record.phase == Phase.RUNNING and record.run > 0:
-            code = read_exit(self.layout, agent.name, record.run)
-            if code is not None:  # it had ended: show that again, do not run its task twice
-                message = f"{agent.name} had ended with exit code {code} before this pane was rebuilt."
-                script = write_placeholder(agent, self.layout, message, exit_code=code)
-                report.add(f"{agent.name} had ended (exit code {code}): not started again")
-                return PaneStart(agent.name, cwd, ("sh", str(script)))
-            interrupted.append(agent.name)
-            message = f"{agent.name}'s process was lost: restarting it with a handoff..."
-            return PaneStart(agent.name, cwd, ("sh", str(write_placeholder(agent, self.layout, message))))
-        waiting = self.unmet_dependencies(agent, state)
-        why_queued = self.queued_reason(agent, state)
-        if waiting or why_queued:
-            record.phase = Phase.QUEUED
-            script = write_queued(agent, self.layout, waiting, self.base, why_queued)
-            report.add(f"queued {agent.name}: {why_queued or 'waiting for ' + ', '.join(waiting)}")
-            return PaneStart(agent.name, cwd, ("sh", str(script)))
-        record.run += 1
-        record.phase = Phase.RUNNING
-        record.started_at = time.time()
-        launcher = write_launcher(agent, self.layout, record.run)
-        report.add(f"started {agent.name} in {cwd}")
-        log_event(self.layout, agent.name, "started", run=record.run)
-        return PaneStart(agent.name, cwd, ("sh", str(launcher)))
+    def worktree_or_root(self, name: str) -> Path:
+        """Where the agent's pane runs: its worktree, or the repository once a merge removed it."""
+        path = self.layout.worktree(name)
+        return path if path.exists() else self.root
 
     # -- stopping and saving work ------------------------------------------------------------
 
@@ -530,12 +382,8 @@ class Fleet:
                 continue
             if self.unmet_dependencies(agent, state) or self.queued_reason(agent, state):
                 continue
-            record.run += 1
-            record.phase = Phase.RUNNING
-            record.started_at = time.time()
-            launcher = write_launcher(agent, self.layout, record.run)
-            self.tmux.clear_history(panes[agent.name])
-            self.tmux.respawn(panes[agent.name], self.layout.worktree(agent.name), ("sh", str(launcher)))
+            begin_run(record)
+            self.launch(agent, panes[agent.name], record.run)
             log_event(self.layout, agent.name, "started", run=record.run, reason="dependencies merged")
             done.append(f"started {agent.name}: its dependencies are merged")
         if done:
@@ -567,11 +415,7 @@ class Fleet:
         Refused for an agent with no live process: nothing would read the text, and tmux 3.3
         crashes (with every agent) when text is pasted into a dead pane.
         """
-        pane = self.pane(name)
-        if pane is None:
-            raise EnvironmentProblem(
-                f"agent {name!r} has no tmux pane: the fleet is not up", "start it with `fleet-tui up`"
-            )
+        pane = self.live_pane(name)
         phase = load_state(self.layout).agent(name).phase
         if phase in (Phase.KILLED, Phase.MERGED, Phase.QUEUED, Phase.STOPPED):
             hint = "it starts by itself once its dependencies are merged"
@@ -626,6 +470,20 @@ class Fleet:
     def pane_id(self, name: str) -> str | None:
         pane = self.pane(name)
         return pane.pane_id if pane is not None else None
+
+    def live_pane(self, name: str) -> PaneReading:
+        """The agent's pane; FleetDown (one message for every action) when there is none."""
+        pane = self.pane(name)
+        if pane is None:
+            raise FleetDown(name)
+        return pane
+
+
+def begin_run(record: AgentState) -> None:
+    """A new run of an agent starts now: the one place a run's number, phase and start are set."""
+    record.run += 1
+    record.phase = Phase.RUNNING
+    record.started_at = time.time()
 
 
 def _reaches(deps: dict[str, set[str]], start: str, goal: str) -> bool:

@@ -14,7 +14,8 @@ from typing import Any
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import require_tmux
-from fleet_tui.engine.fleet import Fleet, UpReport
+from fleet_tui.engine.actions.bringup import UpReport, up
+from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import log_event, update_state, write_atomic
 from fleet_tui.errors import ActionRefused, ExternalCommandFailed, FleetError
 from fleet_tui.fleetfile import add_agent_text, remove_agent_text
@@ -67,7 +68,7 @@ def add_agent(fleet: Fleet, fields: dict[str, Any], *, start: bool = True) -> Ro
     if start:
         require_tmux()
     write_atomic(fleet.spec.path, add_agent_text(_read(fleet), fields, str(fleet.spec.path)))
-    report = new.up() if start else UpReport()
+    report = up(new) if start else UpReport()
     if new.layout.state_file.exists():  # a fleet never brought up has no log to start here
         log_event(new.layout, name, "added", file=str(fleet.spec.path))
     where = f"added {name} to {fleet.spec.path.name}"

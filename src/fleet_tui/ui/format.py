@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from fleet_tui.engine.text import files
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot, Status
 
 STATUS_STYLE: dict[Status, str] = {
@@ -143,7 +144,7 @@ def summary_text(snapshot: FleetSnapshot) -> Text:
     text.append(f"{drifted} drifted", style="bold red" if drifted else "dim")
     text.append("  ")
     shared = len(snapshot.overlaps)
-    text.append(f"{shared} file{'s' if shared != 1 else ''} in overlap", style="yellow" if shared else "dim")
+    text.append(f"{files(shared)} in overlap", style="yellow" if shared else "dim")
     return text
 
 

@@ -96,10 +96,7 @@ class LiveSource:
         return git.diff_text(Path(agent.worktree), self._fleet.base, change.path, untracked=change.untracked)
 
     def _pane(self, agent: AgentSnapshot) -> str:
-        pane_id = self._fleet.pane_id(agent.name)
-        if pane_id is None:
-            raise FleetError(f"agent {agent.name!r} has no pane", "run `fleet-tui up` to bring the fleet up")
-        return pane_id
+        return self._fleet.live_pane(agent.name).pane_id
 
     def send(self, agent: AgentSnapshot, text: str) -> None:
         self._fleet.send(agent.name, text)

@@ -17,14 +17,14 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static
 
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
+from fleet_tui.engine.actions import Preflight, QueuePlan, Stakes
 from fleet_tui.engine.state import Event
-from fleet_tui.engine.steering import Preflight, QueuePlan, Stakes
+from fleet_tui.engine.text import format_details, format_time, listed, plural
 
 if TYPE_CHECKING:
     from fleet_tui.ui.app import FleetApp
 
-LIST_MAX = 8
 ALL_AGENTS = "*"
 
 STEER_CSS = """
@@ -80,15 +80,6 @@ LogScreen #log-table {
     height: 1fr;
 }
 """
-
-
-def listed(paths: tuple[str, ...] | list[str], limit: int = LIST_MAX) -> str:
-    shown = ", ".join(paths[:limit])
-    return shown + (f" … and {len(paths) - limit} more" if len(paths) > limit else "")
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class SteerModal(ModalScreen[Any]):
@@ -308,7 +299,7 @@ class MergeScreen(SteerModal):
             self.post_message(PreflightRead(self.agent, None, "no live fleet"))
             return
         try:
-            pre = steering.preflight(fleet, self.agent)
+            pre = actions.preflight(fleet, self.agent)
         except Exception as exc:
             self.post_message(PreflightRead(self.agent, None, str(exc)))
             return
@@ -398,7 +389,7 @@ class QueueScreen(SteerModal):
             self.post_message(QueuePlanned(None, "no live fleet"))
             return
         try:
-            plan = steering.plan_queue(app.fleet, app.snapshot)
+            plan = actions.plan_queue(app.fleet, app.snapshot)
         except Exception as exc:
             self.post_message(QueuePlanned(None, str(exc)))
             return
@@ -410,7 +401,7 @@ class QueueScreen(SteerModal):
             body.update(Text(f"planning failed: {message.error}", style="bold red"))
             return
         self.plan = message.plan
-        text = Text("\n".join(steering.describe_queue(message.plan)))
+        text = Text("\n".join(actions.describe_queue(message.plan)))
         text.highlight_words(["CONFLICT"], style="bold red")
         if message.plan.items and not message.plan.ok:
             text.append(
@@ -503,7 +494,7 @@ class LogScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="steer-log", exit_on_error=False)
     def read_events(self) -> None:
         fleet = self.fleet_app.fleet
-        self.post_message(EventsRead(steering.events(fleet) if fleet is not None else []))
+        self.post_message(EventsRead(actions.events(fleet) if fleet is not None else []))
 
     def on_events_read(self, message: EventsRead) -> None:
         self.events = message.events
@@ -519,10 +510,10 @@ class LogScreen(Screen[None]):
         table.clear()
         for event in self.shown_events():
             table.add_row(
-                steering.format_time(event.time),
+                format_time(event.time),
                 event.agent or "(fleet)",
                 event.event,
-                steering.format_details(event.details),
+                format_details(event.details),
             )
         self.query_one("#log-count", Static).update(f"{plural(table.row_count, 'event')}, newest first")
 

@@ -15,7 +15,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, Status
 from fleet_tui.ui.steer_screens import (
@@ -46,7 +46,7 @@ class StakesRead(Message):
     """What is at stake for an agent, read in a worker, for the kill or restart confirmation."""
 
     purpose: str  # "kill" | "restart"
-    stakes: steering.Stakes
+    stakes: actions.Stakes
 
 
 @dataclass
@@ -157,7 +157,7 @@ class SteeringActions:
         if self.fleet is None:
             return
 
-        def chosen(plan: steering.QueuePlan | None) -> None:
+        def chosen(plan: actions.QueuePlan | None) -> None:
             if plan is not None:
                 self.do_queue(plan)
 
@@ -174,7 +174,7 @@ class SteeringActions:
     def read_stakes(self, name: str, purpose: str) -> None:
         assert self.fleet is not None
         try:
-            stakes = steering.stakes(self.fleet, name)
+            stakes = actions.stakes(self.fleet, name)
         except Exception as exc:
             self.post_message(SteerDone(name, f"reading {name} failed: {exc}", ok=False))
             return
@@ -182,13 +182,16 @@ class SteeringActions:
 
     @work(thread=True, group="steer", exit_on_error=False)
     def do_kill(self, name: str) -> None:
-        self._run(name, lambda fleet: steering.kill(fleet, name).message)
+        self._run(name, lambda fleet: actions.kill(fleet, name).message)
 
     @work(thread=True, group="steer", exit_on_error=False)
     def do_restart(self, name: str, choice: RestartChoice) -> None:
+        last = self.snapshot  # the handoff names overlaps from it: only this agent is read again
         self._run(
             name,
-            lambda fleet: steering.restart(fleet, name, reason=choice.reason, force=choice.force).message,
+            lambda fleet: (
+                actions.restart(fleet, name, reason=choice.reason, force=choice.force, last=last).message
+            ),
         )
 
     @work(thread=True, group="steer", exit_on_error=False)
@@ -196,10 +199,10 @@ class SteeringActions:
         assert self.fleet is not None
         self.post_message(SteerDone(name, f"merging {name}: preflight again, then merge…"))
         try:
-            result = steering.merge(
+            result = actions.merge(
                 self.fleet, name, commit_message=choice.commit_message, remove_worktree=choice.remove_worktree
             )
-        except steering.MergeRefused as exc:
+        except actions.MergeRefused as exc:
             details = Text(exc.message + "\n\n")
             if exc.preflight is not None:
                 details.append_text(preflight_text(exc.preflight))
@@ -213,14 +216,14 @@ class SteeringActions:
         self.post_message(SteerDone(name, result.message))
 
     @work(thread=True, group="steer", exit_on_error=False)
-    def do_queue(self, plan: steering.QueuePlan) -> None:
+    def do_queue(self, plan: actions.QueuePlan) -> None:
         assert self.fleet is not None
 
         def step(text: str) -> None:
             self.post_message(SteerDone(None, text))
 
         try:
-            result = steering.run_queue(self.fleet, plan, on_step=step)
+            result = actions.run_queue(self.fleet, plan, on_step=step)
         except Exception as exc:
             self.post_message(SteerDone(None, f"the merge queue failed: {exc}", ok=False))
             return
@@ -239,7 +242,7 @@ class SteeringActions:
     def do_auto_restart(self, snapshot: FleetSnapshot) -> None:
         try:
             if self.fleet is not None:
-                for line in steering.auto_restart(self.fleet, snapshot):
+                for line in actions.auto_restart(self.fleet, snapshot):
                     self.post_message(SteerDone(None, line))
         except FleetError as exc:
             self.post_message(SteerDone(None, f"automatic restart failed: {exc.message}", ok=False))

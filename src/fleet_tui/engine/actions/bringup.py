@@ -1,0 +1,188 @@
+"""Bringing a fleet up: create what is missing (worktrees, branches, session, panes), bring lost
+panes back as their agents were, restart agents whose process was lost with a handoff.
+
+Here rather than on `Fleet`, because resuming an agent is a restart, and the steering actions
+build on `Fleet`, not the other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fleet_tui.adapters import git
+from fleet_tui.adapters.tmux import PaneStart, require_tmux
+from fleet_tui.engine.actions.lifecycle import restart
+from fleet_tui.engine.fleet import Fleet, begin_run
+from fleet_tui.engine.launcher import write_launcher, write_placeholder, write_queued
+from fleet_tui.engine.state import (
+    STATE_DIR,
+    FleetState,
+    Phase,
+    load_state,
+    log_event,
+    read_exit,
+    save_state,
+    state_lock,
+    up_lock,
+)
+from fleet_tui.errors import EnvironmentProblem
+from fleet_tui.spec import Agent
+
+
+@dataclass
+class UpReport:
+    changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # nothing was refused, but worth knowing
+
+    def add(self, message: str) -> None:
+        self.changes.append(message)
+
+
+def up(fleet: Fleet) -> UpReport:
+    """Create what is missing (worktrees, branches, session, panes); touch nothing else.
+
+    A pane that is missing (the session was lost, or the pane closed) comes back as its agent
+    was: killed and merged agents stay so, an agent that had ended shows its exit code again,
+    and an agent whose process was lost with it restarts with a handoff of its work.
+    """
+    require_tmux()
+    fleet.check_programs()
+    fleet.require_own_session()
+    fleet.layout.state_dir.mkdir(parents=True, exist_ok=True)
+    # One `up` at a time: a second one waits, then finds everything made and starts nothing twice.
+    with up_lock(fleet.layout):
+        return _up(fleet)
+
+
+def _up(fleet: Fleet) -> UpReport:
+    _check_worktree_paths(fleet)
+    report = UpReport(warnings=fleet.restart_warnings())
+    if git.exclude_path(fleet.root, f"/{STATE_DIR}/"):
+        report.add(f"excluded {STATE_DIR}/ through .git/info/exclude")
+    interrupted: list[str] = []
+    with state_lock(fleet.layout):
+        state = load_state(fleet.layout)
+        if state.base != fleet.base:
+            state.base = fleet.base
+        recreated = [
+            a.name
+            for a in fleet.agents
+            if not _removed_after_merge(fleet, a.name, state) and _ensure_worktree(fleet, a, state, report)
+        ]
+        save_state(fleet.layout, state)
+
+        alive = fleet.tmux.session_exists(fleet.session)
+        panes = {p.agent: p for p in fleet.tmux.list_panes(fleet.session)} if alive else {}
+        for name in sorted(set(panes) - set(fleet.spec.names)):
+            report.add(f"the pane of {name!r} is left as it is: {name} is no longer in the fleet file")
+        missing = [a for a in fleet.spec.launch_order() if a not in panes]
+        if missing:
+            for name in missing:  # leftovers of a lost session must not work beside the new pane
+                fleet.stop_agent(name, None)
+            starts = [_pane_start(fleet, fleet.agent(name), state, report, interrupted) for name in missing]
+            per_window = fleet.spec.settings.panes_per_window
+            if alive:
+                fleet.tmux.add_panes(fleet.session, starts, per_window)
+            else:
+                fleet.tmux.create_session(fleet.session, starts, per_window)
+                fleet.tmux.set_owner(fleet.session, str(fleet.root), str(fleet.spec.path))
+                report.add(f"started tmux session {fleet.session!r} on socket {fleet.tmux.socket!r}")
+            save_state(fleet.layout, state)
+    for name in recreated:  # an agent still running in its deleted folder works on nothing
+        pane = panes.get(name)
+        if pane is not None and not pane.dead and state.agent(name).phase == Phase.RUNNING:
+            interrupted.append(name)
+    for name in interrupted:
+        report.add(_resume(fleet, name, "its worktree was re-created" if name in recreated else None))
+    report.changes.extend(fleet.start_ready())
+    if report.changes:
+        log_event(fleet.layout, None, "up", changes=report.changes, base=fleet.base)
+    return report
+
+
+def _resume(fleet: Fleet, name: str, why: str | None) -> str:
+    """Restart an agent whose process was lost, with a handoff of what it had done."""
+
+    reason = why or "its pane was gone (the tmux session or the pane was closed)"
+    outcome = restart(fleet, name, reason=f"{reason}; `fleet-tui up` brought it back", force=True)
+    return f"restarted {name} with a handoff: {reason} ({outcome.message})"
+
+
+def _removed_after_merge(fleet: Fleet, name: str, state: FleetState) -> bool:
+    """A merged agent whose worktree is gone was tidied up on purpose: do not bring it back."""
+    return state.agent(name).phase == Phase.MERGED and not fleet.layout.worktree(name).exists()
+
+
+def _check_worktree_paths(fleet: Fleet) -> None:
+    """Refuse before making anything when a folder is in the way of any agent's worktree."""
+    registered = git.worktrees(fleet.root)
+    for agent in fleet.agents:
+        path = fleet.layout.worktree(agent.name)
+        if path not in registered and path.exists():
+            raise EnvironmentProblem(
+                f"{path} exists and is not the worktree of {agent.branch}",
+                "move or remove that folder (fleet-tui never deletes it), or set another "
+                "worktree_root under [fleet]; nothing was created",
+            )
+
+
+def _ensure_worktree(fleet: Fleet, agent: Agent, state: FleetState, report: UpReport) -> bool:
+    """Create the agent's branch and worktree if missing; True when the worktree was re-created."""
+    record = state.agent(agent.name)
+    path = fleet.layout.worktree(agent.name)
+    registered = git.worktrees(fleet.root)
+    if not git.branch_exists(fleet.root, agent.branch):
+        git.create_branch(fleet.root, agent.branch, fleet.base)
+        record.branch_start = git.rev_parse(fleet.root, agent.branch)
+        report.add(f"created branch {agent.branch} from {fleet.base}")
+    elif record.branch_start is None:
+        record.branch_start = git.rev_parse(fleet.root, agent.branch)
+        report.add(f"using the existing branch {agent.branch}")
+    if path in registered:
+        if registered[path] != agent.branch:
+            raise EnvironmentProblem(
+                f"{path} is a worktree of {registered[path] or 'a detached HEAD'}, not of {agent.branch}",
+                "move that worktree away (`git worktree move`), or set another worktree_root under [fleet]",
+            )
+        if path.exists():
+            return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A registered worktree whose folder was deleted by hand: re-add just that one (--force
+    # overrides only the "registered but missing" guard; we checked it is ours above).
+    git.add_worktree(fleet.root, path, agent.branch, missing_ok=path in registered)
+    report.add(f"created worktree {path} on {agent.branch}")
+    return path in registered
+
+
+def _pane_start(
+    fleet: Fleet, agent: Agent, state: FleetState, report: UpReport, interrupted: list[str]
+) -> PaneStart:
+    record = state.agent(agent.name)
+    cwd = fleet.worktree_or_root(agent.name)  # a merged agent's removed worktree: the repository
+    if record.phase in (Phase.KILLED, Phase.MERGED):
+        verb = "killed" if record.phase == Phase.KILLED else f"merged into {fleet.base}"
+        script = write_placeholder(agent, fleet.layout, f"{agent.name} was {verb}.")
+        report.add(f"{agent.name} was {verb}: not started again")
+        return PaneStart(agent.name, cwd, ("sh", str(script)))
+    if record.phase == Phase.RUNNING and record.run > 0:
+        code = read_exit(fleet.layout, agent.name, record.run)
+        if code is not None:  # it had ended: show that again, do not run its task twice
+            message = f"{agent.name} had ended with exit code {code} before this pane was rebuilt."
+            script = write_placeholder(agent, fleet.layout, message, exit_code=code)
+            report.add(f"{agent.name} had ended (exit code {code}): not started again")
+            return PaneStart(agent.name, cwd, ("sh", str(script)))
+        interrupted.append(agent.name)
+        message = f"{agent.name}'s process was lost: restarting it with a handoff..."
+        return PaneStart(agent.name, cwd, ("sh", str(write_placeholder(agent, fleet.layout, message))))
+    waiting = fleet.unmet_dependencies(agent, state)
+    why_queued = fleet.queued_reason(agent, state)
+    if waiting or why_queued:
+        record.phase = Phase.QUEUED
+        script = write_queued(agent, fleet.layout, waiting, fleet.base, why_queued)
+        report.add(f"queued {agent.name}: {why_queued or 'waiting for ' + ', '.join(waiting)}")
+        return PaneStart(agent.name, cwd, ("sh", str(script)))
+    begin_run(record)
+    launcher = write_launcher(agent, fleet.layout, record.run)
+    report.add(f"started {agent.name} in {cwd}")
+    log_event(fleet.layout, agent.name, "started", run=record.run)
+    return PaneStart(agent.name, cwd, ("sh", str(launcher)))

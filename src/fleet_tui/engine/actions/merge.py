@@ -1,0 +1,264 @@
+"""Merging one agent: the preflight (one small function per check, each a `Check`), then the merge.
+
+A failed merge leaves base exactly as it was: every check runs before anything changes, and the
+merge itself is `git merge --no-ff` of the very commit that was checked.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from fleet_tui.adapters import git
+from fleet_tui.engine.actions.common import DEFAULT_GRACE, update_record
+from fleet_tui.engine.actions.results import Check, MergeRefused, MergeResult, Preflight
+from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.launcher import agent_path
+from fleet_tui.engine.state import Phase, load_state, log_event
+from fleet_tui.engine.text import files, listed, plural
+from fleet_tui.errors import ExternalCommandFailed
+from fleet_tui.spec import Agent
+
+VERIFY_TIMEOUT = 600.0
+OUTPUT_LIMIT = 20_000  # characters of verify output kept (the end: where failures are)
+DRIFT_SHOWN = 6
+DIRTY_SHOWN = 8
+
+
+# -- the checks -------------------------------------------------------------------------------------
+
+
+def check_uncommitted(agent: Agent, path: Path, uncommitted: tuple[str, ...], message: str | None) -> Check:
+    if not uncommitted:
+        return Check("uncommitted", True, "no uncommitted work")
+    count = files(len(uncommitted))
+    if message:
+        return Check("uncommitted", True, f"{count} will be committed to {agent.branch} first")
+    return Check(
+        "uncommitted",
+        False,
+        f"{count} uncommitted in {path}: give a commit message to commit them to {agent.branch}, or cancel",
+    )
+
+
+def check_commits(fleet: Fleet, agent: Agent, candidate: str, base_head: str, commits: int) -> Check:
+    if git.is_ancestor(fleet.root, candidate, base_head):
+        return Check(
+            "commits", False, f"nothing to merge: {fleet.base} already has everything of {agent.branch}"
+        )
+    return Check("commits", True, f"{plural(commits, 'commit')} not in {fleet.base}")
+
+
+def check_scope(fleet: Fleet, name: str, path: Path) -> Check:
+    """Drift does not block a merge, but it is never merged without a word."""
+    scope = fleet.scopes[name]
+    outside = [f.path for f in git.read_worktree(path, fleet.base).files if f.path not in scope]
+    if not outside:
+        return Check("scope", True, "every change is inside its scope")
+    return Check(
+        "scope",
+        True,
+        f"note: {files(len(outside))} outside its scope come along: {listed(outside, DRIFT_SHOWN)}",
+    )
+
+
+def check_conflicts(fleet: Fleet, conflicts: tuple[str, ...], clean: bool) -> Check:
+    if clean:
+        return Check("conflicts", True, f"merges cleanly into {fleet.base}")
+    return Check(
+        "conflicts", False, f"conflicts with {fleet.base} in {', '.join(conflicts) or '(unnamed files)'}"
+    )
+
+
+def check_base(fleet: Fleet, merged_tree: str | None) -> Check:
+    """The main checkout is on base, clean, and has no untracked file the merge would overwrite."""
+    root, base = fleet.root, fleet.base
+    on = git.current_branch(root)
+    if on != base:
+        where = f"on {on}" if on else "on a detached HEAD"
+        return Check("base", False, f"the main checkout {root} is {where}, not on {base}: check out {base}")
+    dirty = [p for p in git.uncommitted_files(root) if not p.startswith(".fleet/")]
+    untracked = set(git.untracked_files(root))
+    changed = [p for p in dirty if p not in untracked]
+    if changed:
+        return Check(
+            "base",
+            False,
+            f"the main checkout {root} has uncommitted changes ({listed(changed, DIRTY_SHOWN)}): "
+            "commit or stash them",
+        )
+    if merged_tree and untracked:
+        # Untracked files are left alone by a merge unless it would write the same path.
+        hit = sorted(git.changed_between(root, "HEAD", merged_tree, tuple(sorted(untracked))))
+        if hit:
+            return Check(
+                "base",
+                False,
+                f"untracked files in {root} would be overwritten by the merge: {', '.join(hit)}",
+            )
+    return Check("base", True, f"{root} is on {base} and clean")
+
+
+def run_verify_command(
+    command: str, cwd: Path, env: dict[str, str], timeout: float
+) -> tuple[int | None, str]:
+    """Run the verify command in the worktree: (exit code or None on timeout, its output)."""
+    try:
+        done = subprocess.run(
+            command, shell=True, cwd=cwd, env={**os.environ, "PATH": agent_path(), **env},
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            timeout=timeout, check=False, start_new_session=True,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raw = exc.stdout or b""
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        return None, text[-OUTPUT_LIMIT:] + f"\n[fleet-tui] verify timed out after {timeout:g} s"
+    return done.returncode, done.stdout.decode("utf-8", "replace")[-OUTPUT_LIMIT:]
+
+
+def check_verify(agent: Agent, code: int | None) -> Check:
+    if agent.verify is None:
+        return Check("verify", True, "no verify command set")
+    if code == 0:
+        return Check("verify", True, f"`{agent.verify}` passed")
+    how = "timed out" if code is None else f"failed (exit {code})"
+    return Check("verify", False, f"`{agent.verify}` {how}")
+
+
+# -- preflight and merge ------------------------------------------------------------------------------
+
+
+def preflight(
+    fleet: Fleet,
+    name: str,
+    *,
+    commit_message: str | None = None,
+    run_verify: bool = True,
+    verify_timeout: float = VERIFY_TIMEOUT,
+) -> Preflight:
+    """Every merge check, changing nothing: uncommitted work, verify, conflicts, base's checkout."""
+    agent = fleet.agent(name)
+    root, base = fleet.root, fleet.base
+    base_head = git.rev_parse(root, base)
+    checks: list[Check] = []
+    if load_state(fleet.layout).agent(name).phase == Phase.MERGED:
+        checks.append(Check("agent", False, f"{name} is already merged into {base}"))
+    if agent.is_reviewer:
+        checks.append(
+            Check("agent", False, f"{name} reviews {agent.reviews}: a reviewer's changes are never merged")
+        )
+    path = fleet.layout.worktree(name)
+    if not path.exists():
+        checks.append(Check("worktree", False, f"the worktree {path} does not exist: run `fleet-tui up`"))
+        return Preflight(name, base, base_head, "", tuple(checks))
+    tip = git.rev_parse(path, "HEAD")
+    uncommitted = tuple(git.uncommitted_files(path))
+    commits = tuple(git.commits_since(path, base))
+    candidate = tip
+    if uncommitted and commit_message:  # what the merge would be: the work committed, objects only
+        made = git.work_commit(path, commit_message)
+        candidate = made[0] if made else tip
+    result = git.merge_check(root, base_head, candidate)
+    checks += [
+        check_uncommitted(agent, path, uncommitted, commit_message),
+        check_commits(fleet, agent, candidate, base_head, len(commits)),
+        check_scope(fleet, name, path),
+        check_conflicts(fleet, result.conflicts, result.clean),
+        check_base(fleet, result.tree if result.clean else None),
+    ]
+    code, output = (None, "")
+    if agent.verify is not None and run_verify:
+        code, output = run_verify_command(agent.verify, path, agent.env, verify_timeout)
+    if agent.verify is None or run_verify:
+        checks.append(check_verify(agent, code))
+    return Preflight(
+        agent=name,
+        base=base,
+        base_head=base_head,
+        tip=tip,
+        checks=tuple(checks),
+        uncommitted=uncommitted,
+        commits=commits,
+        verify_command=agent.verify,
+        verify_code=code,
+        verify_output=output,
+        conflicts=result.conflicts,
+    )
+
+
+def _refuse(fleet: Fleet, pre: Preflight) -> MergeRefused:
+    failures = pre.failures
+    log_event(
+        fleet.layout, pre.agent, "merge-refused", base_head=pre.base_head,
+        checks={c.name: c.detail for c in failures},
+    )  # fmt: skip
+    message = f"merge of {pre.agent} refused, {fleet.base} unchanged: " + "; ".join(
+        c.detail for c in failures
+    )
+    return MergeRefused(message, None, pre)
+
+
+def merge(
+    fleet: Fleet,
+    name: str,
+    *,
+    commit_message: str | None = None,
+    remove_worktree: bool = False,
+    verify_timeout: float = VERIFY_TIMEOUT,
+    grace: float = DEFAULT_GRACE,
+) -> MergeResult:
+    """Preflight, then `git merge --no-ff` of the agent's branch into base in the main checkout.
+
+    Any failure raises MergeRefused with base's commit and checkout as they were.
+    """
+    agent = fleet.agent(name)
+    root = fleet.root
+    quick = preflight(fleet, name, commit_message=commit_message, run_verify=False)
+    if not quick.ok:
+        raise _refuse(fleet, quick)
+    committed: str | None = None
+    path = fleet.layout.worktree(name)
+    if quick.uncommitted and commit_message:
+        fleet.snapshot_work(name, "before committing for merge")
+        committed = git.commit_all(path, commit_message)
+        log_event(
+            fleet.layout, name, "commit", commit=committed, message=commit_message,
+            files=len(quick.uncommitted),
+        )  # fmt: skip
+    pre = preflight(fleet, name, run_verify=True, verify_timeout=verify_timeout)
+    if not pre.ok:
+        raise _refuse(fleet, pre)
+    first_line = (agent.task.strip().splitlines() or [""])[0][:72]
+    # Merge the very commit that was checked, even if the agent commits again meanwhile.
+    merged, why = git.merge_no_ff(root, pre.tip, f"Merge {agent.branch}: {first_line}")
+    if not merged:
+        log_event(fleet.layout, name, "merge-failed", error=why, base_head=pre.base_head)
+        raise MergeRefused(
+            f"git merge of {name} failed and was undone, {fleet.base} unchanged: {why}", None, pre
+        )
+    commit = git.rev_parse(root, "HEAD")
+    update_record(fleet, name, lambda r: setattr(r, "phase", Phase.MERGED))
+    log_event(fleet.layout, name, "merged", commit=commit, tip=pre.tip, base=fleet.base)
+    started = tuple(fleet.start_ready())
+    removed, kept = _remove_worktree(fleet, agent, grace) if remove_worktree else (False, "")
+    words = f"merged {agent.branch} into {fleet.base} ({commit[:10]}){kept}"
+    if started:
+        words += "; " + "; ".join(started)
+    if removed:
+        words += f"; removed its worktree (branch {agent.branch} kept)"
+    return MergeResult(name, commit, pre, committed, started, removed, words)
+
+
+def _remove_worktree(fleet: Fleet, agent: Agent, grace: float) -> tuple[bool, str]:
+    """After a merge: stop the agent, snapshot, remove its worktree. (removed, words if kept)."""
+    path = fleet.layout.worktree(agent.name)
+    fleet.stop_agent(agent.name, fleet.pane(agent.name), grace)
+    fleet.snapshot_work(agent.name, "before removing the worktree")
+    try:  # git refuses to remove a worktree with changes: then it stays, and so does the work
+        git.remove_worktree(fleet.root, path)
+    except ExternalCommandFailed as exc:
+        log_event(fleet.layout, agent.name, "worktree-kept", path=str(path), error=exc.message)
+        return False, f"; its worktree was kept: {exc.message}"
+    log_event(fleet.layout, agent.name, "worktree-removed", path=str(path), branch_kept=agent.branch)
+    return True, ""

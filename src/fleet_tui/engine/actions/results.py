@@ -1,0 +1,122 @@
+"""What the steering actions hand back: plain, frozen results for the CLI, the screens and tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fleet_tui.adapters.git import WorkSnapshot
+from fleet_tui.errors import ActionRefused
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did, in words, for a notification or a CLI line."""
+
+    agent: str
+    action: str
+    message: str
+    changed: bool = True  # False when there was nothing to do (a harmless repeat)
+    snapshot: WorkSnapshot | None = None
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stakes:
+    """What is at stake for an agent: shown before kill and restart."""
+
+    agent: str
+    uncommitted: tuple[str, ...]
+    commits: tuple[tuple[str, str], ...]  # not in base, newest first
+    phase: str
+    restarts: int
+    max_restarts: int
+    pane_alive: bool
+
+    @property
+    def over_cap(self) -> bool:
+        return self.restarts >= self.max_restarts
+
+
+@dataclass(frozen=True)
+class Check:
+    """One preflight check: its name, whether it passed, and what it found, in words."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """Every check of a merge, taken before anything changes."""
+
+    agent: str
+    base: str
+    base_head: str
+    tip: str
+    checks: tuple[Check, ...]
+    uncommitted: tuple[str, ...] = ()
+    commits: tuple[tuple[str, str], ...] = ()
+    verify_command: str | None = None
+    verify_code: int | None = None
+    verify_output: str = ""
+    conflicts: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.ok)
+
+
+class MergeRefused(ActionRefused):
+    """A merge stopped before (or while) changing base; base is as it was."""
+
+    def __init__(self, message: str, hint: str | None, preflight: Preflight | None) -> None:
+        super().__init__(message, hint)
+        self.preflight = preflight
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    agent: str
+    commit: str
+    preflight: Preflight
+    committed: str | None  # the commit made from uncommitted work, if any
+    started: tuple[str, ...]  # dependants started after the merge
+    removed_worktree: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    agent: str
+    tip: str
+    commits: int
+    uncommitted: int
+    overlaps_with: tuple[str, ...]
+    clean: bool
+    conflicts: tuple[str, ...] = ()
+    blocked: bool = False  # an earlier item fails: the queue stops before this one
+
+
+@dataclass(frozen=True)
+class QueuePlan:
+    base: str
+    base_head: str
+    items: tuple[QueueItem, ...]
+    skipped: tuple[tuple[str, str], ...]  # (agent, why it is not in the queue)
+    commit_message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(i.clean for i in self.items)
+
+
+@dataclass
+class QueueResult:
+    merged: list[MergeResult] = field(default_factory=list)
+    failed: tuple[str, str] | None = None  # (agent, why)
+    not_run: list[str] = field(default_factory=list)

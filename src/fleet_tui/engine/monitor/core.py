@@ -1,0 +1,309 @@
+"""The monitor: turns tmux and git readings into FleetSnapshots.
+
+Per tick it makes one tmux call for every pane's state, capturing only the screens that may have
+changed (`panes.PaneTracker`). Git is re-read only for worktrees whose files changed (file events
+from `watcher.Watcher`) plus a slow rolling resync, one worktree per few ticks, as a safety net for
+anything the events miss. Composing (`compose.Composer`) reuses every agent's snapshot whose inputs
+did not change, so an idle fleet costs one `list-panes` per tick and little else.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from fleet_tui.adapters import git
+from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.monitor.compose import Composer
+from fleet_tui.engine.monitor.panes import PaneTracker
+from fleet_tui.engine.monitor.watcher import Watcher
+from fleet_tui.engine.state import FleetState, Phase, load_state
+from fleet_tui.errors import FleetError
+from fleet_tui.models import AgentSnapshot, FleetSnapshot, OverlapEntry, WorktreeReading
+from fleet_tui.scope import mark_scope, overlap_for, overlaps
+
+RESYNC_AFTER = 60.0  # a worktree whose reading is older than this is re-read, at the pace below:
+RESYNC_EVERY_TICKS = 10  # one stale worktree per 10 ticks while file events arrive (a safety net),
+RESYNC_EVERY_TICKS_UNWATCHED = 1  # one per tick when file watching failed (the only way to see changes)
+READ_WORKERS = 4
+STATE_MAX_AGE = 10.0  # state.json is parsed again when its stat changes, and at least this often
+NO_READING = WorktreeReading()
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """What `stat` says of a file: a different stamp means it may have changed."""
+
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+
+@dataclass(frozen=True)
+class Versions:
+    """How often the panes and the git readings changed: equal versions, nothing new to compose."""
+
+    panes: int
+    git: int
+
+
+@dataclass(frozen=True)
+class Composed:
+    versions: Versions
+    state: FleetState
+    agents: tuple[AgentSnapshot, ...]
+
+
+class Monitor:
+    """Reads the fleet; `tick()` once for a snapshot, or `run()` in a thread for a live feed."""
+
+    def __init__(self, fleet: Fleet, clock: Clock = time.time, *, log_changes: bool = False) -> None:
+        self.fleet = fleet
+        self.log_changes = log_changes  # the live monitor logs status changes; one-off reads do not
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._dirty: set[str] = {a.name for a in fleet.agents}
+        self._wake = threading.Event()
+        self._agents = {a.name: a for a in fleet.agents}
+        self.panes = PaneTracker(fleet)
+        self.watcher = Watcher(fleet, self.mark_dirty)
+        self._composer = Composer({a.name: str(fleet.layout.worktree(a.name)) for a in fleet.agents})
+        self._pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="fleet-git")
+        self._ticks = 0
+        self.git_reads = 0  # how many worktree readings were taken (the benchmark reports it)
+        self._readings: dict[str, WorktreeReading] = {}
+        self._read_at: dict[str, float] = {}
+        self._git_version = 0  # bumped whenever a git reading lands
+        # Caches that keep an idle tick cheap: nothing below is recomputed unless its inputs changed.
+        self._state: FleetState | None = None
+        self._state_stamp: FileStamp | None = None
+        self._state_read = 0.0
+        self._overlaps: tuple[int, tuple[OverlapEntry, ...]] = (-1, ())  # (git version, entries)
+        self._overlap_of: dict[str, dict[str, tuple[str, ...]]] = {}  # per agent, for those entries
+        self._unmet: dict[str, tuple[str, ...]] = {}
+        self._tips: str | None = None  # the branch tips the cached unmet dependencies were checked at
+        self._composes = 0
+        self._tips_checked = -1
+        self._timed = True  # the last composed agents include a verdict that depends on the time
+        self._composed: Composed | None = None
+
+    @property
+    def watching(self) -> bool | None:
+        """None: no watcher (one-off ticks); False: watching failed."""
+        return self.watcher.watching
+
+    @property
+    def errors(self) -> list[str]:
+        return self.watcher.errors
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def mark_dirty(self, agents: Iterable[str] | None = None) -> None:
+        """Ask for a fresh git reading of these agents (all when None) at the next step."""
+        with self._lock:
+            self._dirty.update(agents if agents is not None else self._agents)
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Take the next step now instead of at the next tick."""
+        self._wake.set()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def read_panes(self) -> None:
+        self.panes.read()
+
+    def read_git(self, names: Iterable[str]) -> None:
+        names = [n for n in names if n in self._agents]
+        if not names:
+            return
+        base = self.fleet.base
+        layout = self.fleet.layout
+        merged = {n for n, record in load_state(layout).agents.items() if record.phase == Phase.MERGED}
+
+        def read(name: str) -> tuple[str, WorktreeReading]:
+            path = layout.worktree(name)
+            if not path.exists():
+                if name in merged:  # removed on purpose after its merge (the branch is kept)
+                    return name, WorktreeReading()
+                return name, WorktreeReading(error=f"worktree {path} is missing: run `fleet-tui up`")
+            return name, git.read_worktree(path, base)
+
+        now = self.clock()
+        for name, reading in self._pool.map(read, names):
+            scope = self.fleet.scopes[name]
+            self._readings[name] = reading.model_copy(update={"files": mark_scope(reading.files, scope)})
+            self._read_at[name] = now
+            self.git_reads += 1
+        self._git_version += 1
+
+    def _due_for_resync(self) -> list[str]:
+        pace = RESYNC_EVERY_TICKS_UNWATCHED if self.watching is False else RESYNC_EVERY_TICKS
+        if self._ticks % pace:
+            return []
+        now = self.clock()
+        stale = [n for n in self._agents if now - self._read_at.get(n, 0.0) >= RESYNC_AFTER]
+        return sorted(stale, key=lambda n: self._read_at.get(n, 0.0))[:1]
+
+    def tick(self, *, panes: bool = True) -> FleetSnapshot:
+        """One step: read tmux (optional), re-read the git of dirty agents, compose a snapshot."""
+        self._ticks += 1
+        if panes:
+            self.read_panes()
+        with self._lock:
+            dirty = set(self._dirty)
+            self._dirty.clear()
+        dirty.update(self._due_for_resync())
+        self.read_git(sorted(dirty))
+        return self.compose()
+
+    # -- composing -------------------------------------------------------------------------
+
+    def _load_state(self) -> FleetState:
+        """state.json, parsed again only when the file changed (and every STATE_MAX_AGE seconds)."""
+        try:
+            st = self.fleet.layout.state_file.stat()
+            stamp: FileStamp | None = FileStamp(st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        except OSError:
+            stamp = None
+        mono = time.monotonic()
+        if (
+            self._state is None
+            or stamp is None
+            or stamp != self._state_stamp
+            or mono - self._state_read > STATE_MAX_AGE
+        ):
+            self._state = load_state(self.fleet.layout)
+            self._state_stamp, self._state_read = stamp, mono
+            self._unmet.clear()
+        return self._state
+
+    def _unmet_dependencies(self, name: str, state: FleetState) -> tuple[str, ...]:
+        """A queued agent's unmet dependencies: several git calls each, so they are kept while the
+        state and every branch tip stay the same (one `for-each-ref` per snapshot checks that)."""
+        if self._tips_checked != self._composes:
+            self._tips_checked = self._composes
+            tips = git.branch_tips(self.fleet.root)
+            if tips != self._tips:
+                self._tips = tips
+                self._unmet.clear()
+        if name not in self._unmet:
+            self._unmet[name] = tuple(self.fleet.unmet_dependencies(self._agents[name], state))
+        return self._unmet[name]
+
+    def _queued_reason(self, name: str, state: FleetState) -> str:
+        """Why a queued agent still waits: its unmet dependencies, else the fleet's own reason."""
+        waiting = self._unmet_dependencies(name, state)
+        if waiting:
+            return "waiting for " + ", ".join(waiting)
+        return self.fleet.queued_reason(self._agents[name], state) or "dependencies merged: ready to start"
+
+    def _overlap_entries(self) -> tuple[OverlapEntry, ...]:
+        """Overlap entries, recomputed only after a git reading."""
+        if self._overlaps[0] != self._git_version:
+            doers = {n: r.files for n, r in self._readings.items() if not self._agents[n].is_reviewer}
+            # A reviewer sits on its doer's commit: not an overlap.
+            self._overlaps = (self._git_version, overlaps(doers))
+            self._overlap_of = {}
+        return self._overlaps[1]
+
+    def _overlap_for(self, name: str) -> dict[str, tuple[str, ...]]:
+        if name not in self._overlap_of:
+            self._overlap_of[name] = overlap_for(name, self._overlaps[1])
+        return self._overlap_of[name]
+
+    def compose(self) -> FleetSnapshot:
+        self._composes += 1
+        now = self.clock()
+        state = self._load_state()
+        entries = self._overlap_entries()
+        versions = Versions(self.panes.version, self._git_version)
+        last = self._composed
+        if last is not None and not self._timed and last.versions == versions and last.state is state:
+            agents = last.agents  # no pane, reading or state changed, and no verdict depends on time
+        else:
+            self._timed = False
+            agents = tuple(self._agent_snapshot(a.name, state, now) for a in self.fleet.agents)
+            self._composed = Composed(versions, state, agents)
+        return FleetSnapshot(
+            fleet=self.fleet.name,
+            base=self.fleet.base,
+            repo=str(self.fleet.root),
+            session=self.fleet.session,
+            socket=self.fleet.tmux.socket,
+            session_alive=self.panes.session_alive,
+            taken_at=now,
+            agents=agents,
+            overlaps=entries,
+        )
+
+    def _agent_snapshot(self, name: str, state: FleetState, now: float) -> AgentSnapshot:
+        agent = self._agents[name]
+        record = state.agent(name)
+        look = self.panes.verdict(agent, record, now, lambda: self._queued_reason(name, state))
+        self._timed = self._timed or look.timed
+        since = self.panes.note_status(name, look.verdict, record, now, self.log_changes)
+        waiting_for = self._unmet_dependencies(name, state) if record.phase == Phase.QUEUED else ()
+        return self._composer.agent(
+            agent,
+            record,
+            self.panes.panes.get(name),
+            look,
+            since,
+            self._readings.get(name, NO_READING),
+            waiting_for,
+            self._overlap_for(name),
+        )
+
+    # -- the live loop -----------------------------------------------------------------------
+
+    def run(
+        self,
+        publish: Callable[[FleetSnapshot], None],
+        stop: threading.Event,
+        interval: float = 1.0,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        """Publish snapshots until `stop` is set: each tick, and at once after a file event."""
+        watcher = threading.Thread(
+            target=self.watcher.run, args=(stop, on_error), daemon=True, name="fleet-watch"
+        )
+        watcher.start()
+        next_panes = 0.0
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                read_panes = now >= next_panes
+                if read_panes:
+                    next_panes = now + interval
+                try:
+                    publish(self.tick(panes=read_panes))
+                except FleetError as exc:
+                    if on_error:
+                        on_error(str(exc))
+                self._wake.wait(timeout=max(0.0, next_panes - time.monotonic()))
+                self._wake.clear()
+        finally:
+            self._pool.shutdown(wait=False)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+
+def take_snapshot(fleet: Fleet, sample: float = 1.0) -> FleetSnapshot:
+    """A one-off reading; screens are sampled twice, `sample` seconds apart, to see output move."""
+    monitor = Monitor(fleet)
+    try:
+        monitor.tick()
+        if sample > 0 and monitor.panes.panes:
+            time.sleep(sample)
+            return monitor.tick()
+        return monitor.compose()
+    finally:
+        monitor.close()

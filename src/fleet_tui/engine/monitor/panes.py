@@ -1,0 +1,165 @@
+"""Per-pane tracking and status verdicts: what each pane showed, since when, and what that means.
+
+The tmux side of the monitor: one batched read per tick (`PaneReader` captures only screens that
+may have changed), then per agent a verdict from the strongest evidence, reused while its inputs
+stay the same and it does not depend on the time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fleet_tui.adapters.tmux import PaneReader
+from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.state import AgentState, Phase, log_event, read_events, read_exit
+from fleet_tui.models import PaneReading, Status, StatusVerdict
+from fleet_tui.spec import Agent
+from fleet_tui.status import classify
+
+ENDED = (Status.EXITED, Status.CRASHED)
+
+
+@dataclass(frozen=True)
+class VerdictInputs:
+    """Everything a cached verdict was decided from; equal inputs give the same verdict."""
+
+    pane_id: str
+    screen: str
+    dead: bool
+    exit_code: int | None
+    started_at: float | None
+    last_change: float | None
+
+
+@dataclass
+class PaneTrack:
+    """What we remember about one pane between ticks."""
+
+    screen: str = ""
+    last_change: float | None = None
+    pane_id: str | None = None
+    status: Status | None = None
+    since: float = 0.0
+    # The last verdict and its inputs: reused while they stay the same, unless it depends on time.
+    verdict: StatusVerdict | None = None
+    verdict_key: VerdictInputs | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A status verdict, the exit code it saw (read once per look), and whether time can change it."""
+
+    verdict: StatusVerdict
+    exit_code: int | None = None
+    timed: bool = False
+
+    @property
+    def status(self) -> Status:
+        return self.verdict.status
+
+
+class PaneTracker:
+    """The fleet's panes as of the last read, and a track per agent."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.reader = PaneReader(fleet.tmux, fleet.session)
+        self.tracks: dict[str, PaneTrack] = {a.name: PaneTrack() for a in fleet.agents}
+        self.panes: dict[str, PaneReading] = {}
+        self.order: list[str] = []
+        self.version = 0  # bumped whenever a pane changed
+
+    @property
+    def session_alive(self) -> bool:
+        return bool(self.panes) or bool(self.order)
+
+    def read(self) -> None:
+        panes = self.reader.read()
+        self.order = [p.pane_id for p in panes]
+        fresh = {p.agent: p for p in panes if p.agent}
+        if fresh.keys() != self.panes.keys() or any(fresh[n] is not p for n, p in self.panes.items()):
+            self.version += 1  # the reader hands back the same objects for unchanged panes
+        self.panes = fresh
+
+    def verdict(
+        self, agent: Agent, record: AgentState, now: float, queued_reason: Callable[[], str]
+    ) -> Verdict:
+        name = agent.name
+        pane = self.panes.get(name)
+        track = self.tracks[name]
+        if record.phase == Phase.MERGED:
+            return Verdict(StatusVerdict(status=Status.MERGED, reason="merged into " + self.fleet.base))
+        if pane is None:
+            return Verdict(StatusVerdict(status=Status.MISSING, reason="no pane: run `fleet-tui up`"))
+        if record.phase == Phase.QUEUED:
+            # Dependencies are checked again at every snapshot.
+            return Verdict(StatusVerdict(status=Status.QUEUED, reason=queued_reason()), timed=True)
+        self._observe_screen(track, pane, now)
+        exit_code = read_exit(self.fleet.layout, name, record.run) if pane.dead else None
+        if record.phase == Phase.KILLED:
+            return Verdict(StatusVerdict(status=Status.KILLED, reason="stopped by fleet-tui"), exit_code)
+        key = VerdictInputs(
+            pane.pane_id, track.screen, pane.dead, exit_code, record.started_at, track.last_change
+        )
+        if track.verdict is not None and track.verdict_key == key:
+            return Verdict(
+                track.verdict, exit_code
+            )  # same inputs, and a verdict that does not depend on time
+        verdict = classify(
+            preset=agent.preset,
+            screen=pane.screen,
+            exit_code=exit_code,
+            dead=pane.dead,
+            now=now,
+            started_at=record.started_at,
+            last_change=track.last_change,
+            idle_after=agent.idle_after,
+        )
+        timeless = bool(verdict.rule) or verdict.status in ENDED
+        track.verdict, track.verdict_key = (verdict, key) if timeless else (None, None)
+        return Verdict(verdict, exit_code, timed=not timeless)
+
+    @staticmethod
+    def _observe_screen(track: PaneTrack, pane: PaneReading, now: float) -> None:
+        if track.pane_id != pane.pane_id:
+            # First sight: tmux's last output in the pane's window bounds this pane's quiet time
+            # (it is never later than this pane's own last output), so a one-off reading does
+            # not call an agent idle that printed a moment ago.
+            seen = pane.activity if pane.activity is not None and pane.activity <= now else None
+            track.pane_id, track.screen, track.last_change = pane.pane_id, pane.screen, seen
+        elif pane.screen != track.screen:
+            track.screen, track.last_change = pane.screen, now
+
+    def note_status(
+        self, name: str, verdict: StatusVerdict, record: AgentState, now: float, log: bool
+    ) -> float:
+        """Follow the agent's status; returns since when it has had it (logged when `log`)."""
+        track = self.tracks[name]
+        if verdict.status != track.status:
+            if track.status is not None and log:
+                log_event(
+                    self.fleet.layout, name, "status", status=verdict.status.value,
+                    previous=track.status.value, reason=verdict.reason,
+                )  # fmt: skip
+            first_sight = track.status is None
+            track.status = verdict.status
+            track.since = self._since(name, verdict.status, record, track, now) if first_sight else now
+        return track.since
+
+    def _since(self, name: str, status: Status, record: AgentState, track: PaneTrack, now: float) -> float:
+        """When a status first seen now began, from the evidence there is; else now."""
+        if status in ENDED:
+            with contextlib.suppress(OSError):
+                return self.fleet.layout.exit_file(name).stat().st_mtime
+        if status in (Status.IDLE, Status.WAITING) and track.last_change is not None:
+            return track.last_change
+        if status == Status.STARTING and record.started_at is not None:
+            return record.started_at
+        if status in (Status.KILLED, Status.MERGED):  # when fleet-tui did it, from the event log
+            wanted = "kill" if status == Status.KILLED else "merged"
+            times = [e.time for e in read_events(self.fleet.layout) if e.agent == name and e.event == wanted]
+            if times:
+                return float(times[-1])
+        return now  # e.g. working: since when is not known from one look
