@@ -14,6 +14,7 @@ AREAS = [
     "demo",
     "steer",
     "roster",
+    "serve",
     "dashboard",
 ]
 for _area in AREAS:
