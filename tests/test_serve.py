@@ -22,6 +22,7 @@ import pytest
 from helpers import wait_for
 
 from fleet_tui.cli.serve import is_loopback
+from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 
 FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
@@ -52,7 +53,7 @@ def serving(make_fleet: Any) -> Iterator[Any]:
         fleet = make_fleet(
             [{"name": "alpha", "script": "say ready\nidle\n"}, {"name": "beta", "script": "idle"}]
         )
-        fleet.up()
+        up(fleet)
         port = free_port()
         where = ["-C", str(fleet.root), "-f", str(fleet.spec.path)]
         proc = subprocess.Popen(
