@@ -30,8 +30,10 @@ def test_max_agents_starts_the_next_task_when_one_is_merged(make_fleet) -> None:
 
     result = actions.merge(fleet, "t1")
 
-    assert result.started == ("started t3: its dependencies are merged",)
+    assert result.started == ("started t3: a slot is free",)
     wait_snapshot(monitor, lambda s: s.agent("t3").status == Status.EXITED, what="t3 ran")
+    # Its untouched branch moved up to base first: it built on what was merged meanwhile.
+    assert (fleet.layout.worktree("t3") / "src/t1.py").exists()
 
 
 def test_a_reviewer_waits_in_a_placeholder_and_is_never_merged(make_fleet) -> None:

@@ -13,7 +13,12 @@ Tests and the demo fleet run it in real tmux panes. A script is one step per lin
     orphan                start a background child that ignores SIGTERM and SIGHUP
     exit CODE             exit with that code              crash          raise an exception
     idle                  show an input prompt and wait (also what happens at the end of a script)
+    touch PATH            create an empty file (a cue for a test, or for the next run)
+    if-file PATH STEP...  run the rest of the line as a step only when PATH exists
+    unless-file PATH STEP...  the same, only when PATH does not exist
     == restart ==         steps after this line run instead when started with --handoff-file
+
+$VARS in paths are expanded (a reviewer writes its verdict to $FLEET_VERDICT_FILE).
 
 Arguments of steps are split like a shell line, so quote text with spaces: say "hello there".
 """
@@ -58,6 +63,17 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
 def run_step(line: str, prompt: Path | None, handoff: Path | None, speed: float) -> None:
     verb, _, rest = line.partition(" ")
     args = shlex.split(rest) if rest else []
+    if verb in ("write", "append", "delete", "binary", "touch", "wait-file") and args:
+        args[0] = os.path.expandvars(args[0])
+    if verb in ("if-file", "unless-file"):
+        cue, *step = args
+        if step and Path(os.path.expandvars(cue)).exists() == (verb == "if-file"):
+            run_step(shlex.join(step), prompt, handoff, speed)
+        return
+    if verb == "touch":
+        Path(args[0]).parent.mkdir(parents=True, exist_ok=True)
+        Path(args[0]).touch()
+        return
     if verb == "say":
         _print(_text(" ".join(args)))
     elif verb == "sleep":

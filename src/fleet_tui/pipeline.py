@@ -66,6 +66,7 @@ class PipelineRecord(BaseModel):
     needs_person: str = ""  # why the pipeline stopped: past max_rounds, or a bad verdict
     ready_since: float | None = None
     notified_tip: str = ""  # the commit a "ready to merge" notice was raised for
+    decided: str = ""  # "<tip>:<base>:<run>" last acted on (a retry), so one result acts once
 
 
 # -- gates and the ready rule -----------------------------------------------------------------------

@@ -534,3 +534,58 @@ def import_lines(root: Path, ref: str) -> list[tuple[str, str]]:
         name, _, text = line.partition("\0")
         found.append((name.removeprefix(prefix), text))
     return found
+
+
+# -- the pipeline (engine/pipeline.py): verify on a merge result, reviewers, sync ---------------------
+
+
+def branch_commits(root: Path) -> dict[str, str]:
+    """Every local branch and the commit it points at, in one call."""
+    out = run(root, "for-each-ref", "--format=%(objectname) %(refname:short)", "refs/heads/")
+    tips: dict[str, str] = {}
+    for line in out.splitlines():
+        commit, _, branch = line.partition(" ")
+        if branch:
+            tips[branch] = commit
+    return tips
+
+
+def add_detached_worktree(root: Path, path: Path, commit: str) -> None:
+    """A throwaway worktree at `commit`, on no branch (for verify on a merge result)."""
+    run(root, "worktree", "add", "--detach", "--quiet", str(path), commit)
+
+
+def drop_worktree(root: Path, path: Path) -> None:
+    """Remove a throwaway worktree, whatever it holds, and forget it."""
+    ok(root, "worktree", "remove", "--force", "--force", str(path))
+    shutil.rmtree(path, ignore_errors=True)
+    ok(root, "worktree", "prune")
+
+
+def diff_since_merge_base(root: Path, base: str, tip: str) -> str:
+    """What `tip` changed since it left `base` (the three-dot diff a reviewer reads)."""
+    return run(root, "diff", "--no-color", f"{base}...{tip}", strip=False)
+
+
+def reset_worktree(worktree: Path, commit: str) -> None:
+    """Point a worktree (and its branch) at `commit`, tracked files as there. Snapshot first:
+    this drops uncommitted changes to tracked files (used for a reviewer's throwaway worktree)."""
+    run(worktree, "reset", "--quiet", "--hard", commit)
+
+
+def merge_in_worktree(worktree: Path, ref: str, message: str) -> tuple[bool, str]:
+    """`git merge --no-ff ref` in an agent's worktree; on failure abort, leaving it as it was."""
+    before = rev_parse(worktree, "HEAD")
+    try:
+        run(worktree, "merge", "--no-ff", "--no-edit", "-m", message, ref)
+        return True, ""
+    except ExternalCommandFailed as exc:
+        ok(worktree, "merge", "--abort")
+        if rev_parse(worktree, "HEAD") != before:
+            run(worktree, "reset", "--merge", before)
+        return False, exc.message
+
+
+def fast_forward(worktree: Path, commit: str) -> None:
+    """Move a clean worktree's branch forward to `commit` (refuses anything but a fast-forward)."""
+    run(worktree, "merge", "--ff-only", "--quiet", commit)

@@ -17,6 +17,7 @@ from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.planning import read_coupling
 from fleet_tui.errors import FleetError
 from fleet_tui.models import FleetSnapshot
+from fleet_tui.pipeline import gates_cell
 from fleet_tui.planfile import plan_markdown
 from fleet_tui.spec import FLEET_FILE
 from fleet_tui.ui.format import STATUS_STYLE
@@ -216,7 +217,7 @@ def print_status(snapshot: FleetSnapshot) -> None:
     alive = "up" if snapshot.session_alive else "[red]down[/]"
     out.print(f"fleet [bold]{snapshot.fleet}[/]  base {snapshot.base}  session {alive}")
     table = Table(show_edge=False)
-    for column in ("agent", "status", "reason", "files", "+/-", "ahead", "drift", "overlap"):
+    for column in ("agent", "status", "reason", "files", "+/-", "ahead", "drift", "overlap", "gates"):
         table.add_column(column)
     for agent in snapshot.agents:
         style = STATUS_STYLE.get(agent.status, "")
@@ -232,8 +233,20 @@ def print_status(snapshot: FleetSnapshot) -> None:
             str(agent.commits_ahead),
             f"[red]{len(agent.drift)}[/]" if agent.drift else "0",
             overlap or "-",
+            gates_cell(agent.gates),
         )
     out.print(table)
+    queue = snapshot.queue
+    if queue is not None and (queue.pending or queue.max_agents is not None):
+        limit = f" (max_agents {queue.max_agents})" if queue.max_agents else ""
+        parts = [f"{len(getattr(queue, k))} {k}" for k in ("pending", "active", "done", "failed")]
+        out.print(f"queue{limit}: " + ", ".join(parts))
+    for agent in snapshot.agents:
+        if agent.needs_person:
+            out.print(f"[bold red]needs a person[/] {agent.name}: {escape(agent.needs_person)}")
+        for gate in agent.gates:
+            if gate.ok is False:
+                out.print(f"[red]gate {gate.name}[/] {agent.name}: {escape(gate.detail)}")
     for agent in snapshot.agents:
         if agent.git_error:
             out.print(f"[red]problem[/] {agent.name}: {escape(agent.git_error)}")
@@ -260,7 +273,9 @@ def status(
     from fleet_tui.adapters.tmux import require_tmux
 
     require_tmux()
-    snapshot = take_snapshot(fleet, sample=sample)
+    from fleet_tui.engine import pipeline
+
+    snapshot = pipeline.view(fleet, take_snapshot(fleet, sample=sample))
     if as_json:
         click.echo(snapshot_json(snapshot))
     else:

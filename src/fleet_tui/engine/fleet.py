@@ -382,13 +382,30 @@ class Fleet:
                 continue
             if self.unmet_dependencies(agent, state) or self.queued_reason(agent, state):
                 continue
+            caught_up = self._catch_up(agent, record)
             begin_run(record)
             self.launch(agent, panes[agent.name], record.run)
-            log_event(self.layout, agent.name, "started", run=record.run, reason="dependencies merged")
-            done.append(f"started {agent.name}: its dependencies are merged")
+            why = "its dependencies are merged" if agent.depends_on else "a slot is free"
+            log_event(self.layout, agent.name, "started", run=record.run, reason=why, caught_up=caught_up)
+            done.append(f"started {agent.name}: {why}")
         if done:
             save_state(self.layout, state)
         return done
+
+    def _catch_up(self, agent: Agent, record: AgentState) -> str | None:
+        """A queued agent's untouched branch moves up to base's tip before it starts, so it builds on
+        what was merged meanwhile (its dependencies above all). Only a fast-forward of a branch with
+        no commits of its own and a clean worktree: nothing can be lost. Returns the new start."""
+        path = self.layout.worktree(agent.name)
+        start = record.branch_start
+        if not start or not path.exists() or git.rev_parse(path, "HEAD") != start or not git.is_clean(path):
+            return None
+        base_head = git.rev_parse(self.root, self.base)
+        if base_head == start or not git.is_ancestor(self.root, start, base_head):
+            return None
+        git.fast_forward(path, base_head)
+        record.branch_start = base_head
+        return base_head
 
     def down(self, grace: float = 3.0) -> bool:
         """Stop every agent (work snapshotted first) and the fleet's tmux session; worktrees,

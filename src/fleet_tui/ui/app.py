@@ -48,6 +48,10 @@ def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str 
     new_drift = set(after.drift) - set(before.drift if before else ())
     if new_drift:
         return "drifted: " + ", ".join(sorted(new_drift))
+    if after.status == Status.READY and (before is None or before.status != Status.READY):
+        return "is ready to merge: every gate passed"
+    if after.needs_person and (before is None or not before.needs_person):
+        return f"needs a person: {after.needs_person}"
     return None
 
 
@@ -178,7 +182,10 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
             self.notices.append(notice)
             if self.source.notify:
                 severity = "error" if agent.status == Status.CRASHED else "warning"
-                self.notify(notice, title="needs attention", severity=severity, timeout=8)
+                title = "needs attention"
+                if agent.status == Status.READY:
+                    severity, title = "information", "ready to merge"
+                self.notify(notice, title=title, severity=severity, timeout=8)
         if self.source.bell:
             self.bell()  # once per snapshot, however many agents turned
 

@@ -19,6 +19,7 @@ from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import client_env
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
+from fleet_tui.engine.pipeline import Pipeline
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot
 
@@ -62,13 +63,20 @@ class LiveSource:
             if stop.is_set():
                 break
             self._monitor = Monitor(self._fleet, self.clock, log_changes=True)
+            # Gates, reviews and retries run beside the monitor until a supervisor hosts them.
+            pipe = Pipeline(self._fleet)
+
+            def publish_with_pipeline(snapshot: FleetSnapshot, pipe: Pipeline = pipe) -> None:
+                publish(pipe.step(snapshot))
+
             try:
-                self._monitor.run(publish, self._current, self.interval, on_error)
+                self._monitor.run(publish_with_pipeline, self._current, self.interval, on_error)
             except Exception as exc:  # a broken reading must never end the dashboard
                 on_error(f"reading the fleet failed: {exc}")
                 stop.wait(RETRY_AFTER)
             finally:
                 self._monitor.close()
+                pipe.close()
 
     def refresh(self, names: Iterable[str] | None = None) -> None:
         """Ask for fresh git readings (all agents when None) and wake the monitor; never blocks."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.git import WorkSnapshot
+from fleet_tui.engine import pipeline
 from fleet_tui.engine.actions.common import DEFAULT_GRACE, require_worktree, update_record
 from fleet_tui.engine.actions.results import Outcome, Stakes
 from fleet_tui.engine.actions.work import snapshot_words
@@ -22,6 +24,7 @@ from fleet_tui.engine.state import (
 from fleet_tui.errors import ActionRefused
 from fleet_tui.handoff import HandoffData, build_handoff
 from fleet_tui.models import FileChange, FleetSnapshot, PaneReading
+from fleet_tui.pipeline import RetryContext
 from fleet_tui.scope import drift, mark_scope, overlap_for, overlaps
 from fleet_tui.status import classify, screen_tail
 
@@ -90,6 +93,7 @@ def handoff_data(
     attempt: int,
     snapshot: WorkSnapshot | None,
     last: FleetSnapshot | None = None,
+    retry: RetryContext | None = None,
 ) -> HandoffData:
     """What the handoff says: task, scope, commits, files, warnings, the pane's last lines.
 
@@ -133,6 +137,7 @@ def handoff_data(
         pane_tail=screen_tail(pane.screen, PANE_TAIL) if pane else (),
         snapshot_ref=snapshot.ref if snapshot else None,
         status=status,
+        retry=retry or pipeline.retry_for(fleet, name),
     )
 
 
@@ -163,8 +168,14 @@ def restart(
     force: bool = False,
     grace: float = DEFAULT_GRACE,
     last: FleetSnapshot | None = None,
+    note: str = "",
+    retry: RetryContext | None = None,
 ) -> Outcome:
     """Snapshot, write the handoff, stop the old process tree, start a fresh one on the handoff.
+
+    The handoff carries what the pipeline found (the failing part of verify on the merge result,
+    the reviewer's comments, drift, conflicts with base) and the person's `note`; `retry` is the
+    pipeline's own context for an automatic round (a person's restart never counts as one).
 
     Past the agent's `max_restarts` the agent is marked as needing a human and the restart is
     refused unless `force` (a person's explicit confirmation). `last`, the caller's latest fleet
@@ -192,7 +203,12 @@ def restart(
         )
     attempt = record.restarts + 1
     snap = fleet.snapshot_work(name, f"before restart {attempt}")
-    data = handoff_data(fleet, name, reason=reason, attempt=attempt, snapshot=snap, last=last)
+    context = retry or pipeline.retry_for(fleet, name, note=note)
+    if note and retry is not None:
+        context = replace(context, note=note.strip())
+    data = handoff_data(fleet, name, reason=reason, attempt=attempt, snapshot=snap, last=last, retry=context)
+    if retry is None:  # a person's restart: the pipeline may act on this agent again
+        pipeline.update_record(fleet, name, lambda r: setattr(r, "needs_person", ""))
     handoff = fleet.layout.handoff_file(name)
     write_atomic(handoff, build_handoff(data))
     terminated, forced = fleet.stop_agent(name, pane, grace)
@@ -207,6 +223,7 @@ def restart(
     log_event(
         fleet.layout, name, "restart", attempt=attempt, run=updated.run, reason=reason, forced=force,
         handoff=str(handoff), snapshot=snap and snap.ref, terminated=terminated, sigkill=forced,
+        note=note or None, automatic_round=context.round or None,
     )  # fmt: skip
     over = f" (past max_restarts {agent.max_restarts}, confirmed)" if attempt > agent.max_restarts else ""
     return Outcome(
