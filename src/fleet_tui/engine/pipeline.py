@@ -27,24 +27,30 @@ from functools import partial
 from pathlib import Path
 
 from fleet_tui.adapters import git
+from fleet_tui.engine.actions import lifecycle
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import agent_path, write_launcher
-from fleet_tui.engine.state import Phase, load_state, log_event, save_state, state_lock, write_atomic
+from fleet_tui.engine.pipeline_state import (
+    accept_drift,
+    load_record,
+    record_file,
+    retry_for,
+    update_record,
+    verdict_file,
+)
+from fleet_tui.engine.state import Phase, load_state, log_event, save_state, state_lock
 from fleet_tui.errors import ActionRefused, ExternalCommandFailed, FleetError
 from fleet_tui.models import FleetSnapshot, GateResult, Status
 from fleet_tui.pipeline import (
     GATES,
     REVIEW,
-    VERDICT_FILE,
     AgentFacts,
     PipelineRecord,
-    RetryContext,
     VerdictError,
     automatic_pass,
     fresh,
     overlay,
     parse_verdict,
-    retry_context,
     review_prompt,
 )
 from fleet_tui.scope import drift, mark_scope
@@ -55,54 +61,6 @@ GATE_WORKERS = 2  # gates (verify above all) at most this many at a time: the ma
 SETTLED = (Status.IDLE, Status.EXITED)  # a doer in one of these with new commits gets its gates run
 
 Notify = Callable[[str], None]
-
-
-# -- the per-agent record ------------------------------------------------------------------------
-
-
-def record_file(fleet: Fleet, name: str) -> Path:
-    return fleet.layout.agent_dir(name) / "pipeline.json"
-
-
-def verdict_file(fleet: Fleet, reviewer: str) -> Path:
-    return fleet.layout.agent_dir(reviewer) / VERDICT_FILE
-
-
-def load_record(fleet: Fleet, name: str) -> PipelineRecord:
-    try:
-        return PipelineRecord.model_validate_json(record_file(fleet, name).read_bytes())
-    except (OSError, ValueError):
-        return PipelineRecord()
-
-
-def update_record(fleet: Fleet, name: str, change: Callable[[PipelineRecord], None]) -> PipelineRecord:
-    """Re-read, change, write back: under the state lock, so the CLI and the pipeline never race."""
-    with state_lock(fleet.layout):
-        record = load_record(fleet, name)
-        change(record)
-        write_atomic(record_file(fleet, name), record.model_dump_json(indent=2) + "\n")
-        return record
-
-
-def accept_drift(fleet: Fleet, name: str, paths: tuple[str, ...]) -> PipelineRecord:
-    """The person accepts these files outside the agent's scope: the drift gate lets them pass."""
-    fleet.agent(name)
-
-    def accept(record: PipelineRecord) -> None:
-        record.drift_accepted = tuple(sorted({*record.drift_accepted, *paths}))
-
-    record = update_record(fleet, name, accept)
-    log_event(fleet.layout, name, "drift-accepted", files=list(paths))
-    return record
-
-
-def retry_for(fleet: Fleet, name: str, *, note: str = "", round: int = 0) -> RetryContext:
-    """What the next attempt of this agent needs to know, from the last gates and review."""
-    agent = fleet.agent(name)
-    record = load_record(fleet, name)
-    return retry_context(
-        record, verify_command=agent.verify, max_rounds=agent.max_rounds, note=note, round=round
-    )
 
 
 # -- gates ---------------------------------------------------------------------------------------------
@@ -397,8 +355,6 @@ class Pipeline:
 
     def _retry(self, name: str, why: str) -> None:
         """Restart the doer with what failed in its handoff, within max_rounds; past it, a person."""
-        from fleet_tui.engine.actions import lifecycle
-
         fleet = self.fleet
         agent = fleet.agent(name)
         record = load_record(fleet, name)

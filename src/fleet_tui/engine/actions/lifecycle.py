@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.git import WorkSnapshot
-from fleet_tui.engine import pipeline
+from fleet_tui.engine import pipeline_state
 from fleet_tui.engine.actions.common import DEFAULT_GRACE, require_worktree, update_record
 from fleet_tui.engine.actions.results import Outcome, Stakes
 from fleet_tui.engine.actions.work import snapshot_words
@@ -137,7 +137,7 @@ def handoff_data(
         pane_tail=screen_tail(pane.screen, PANE_TAIL) if pane else (),
         snapshot_ref=snapshot.ref if snapshot else None,
         status=status,
-        retry=retry or pipeline.retry_for(fleet, name),
+        retry=retry or pipeline_state.retry_for(fleet, name),
     )
 
 
@@ -203,12 +203,12 @@ def restart(
         )
     attempt = record.restarts + 1
     snap = fleet.snapshot_work(name, f"before restart {attempt}")
-    context = retry or pipeline.retry_for(fleet, name, note=note)
+    context = retry or pipeline_state.retry_for(fleet, name, note=note)
     if note and retry is not None:
         context = replace(context, note=note.strip())
     data = handoff_data(fleet, name, reason=reason, attempt=attempt, snapshot=snap, last=last, retry=context)
     if retry is None:  # a person's restart: the pipeline may act on this agent again
-        pipeline.update_record(fleet, name, lambda r: setattr(r, "needs_person", ""))
+        pipeline_state.update_record(fleet, name, lambda r: setattr(r, "needs_person", ""))
     handoff = fleet.layout.handoff_file(name)
     write_atomic(handoff, build_handoff(data))
     terminated, forced = fleet.stop_agent(name, pane, grace)
