@@ -65,7 +65,6 @@ def test_scope_has_gitignore_semantics(patterns: list[str], inside: list[str], o
         assert path in scope, f"{path} should be in {patterns}"
     for path in outside:
         assert path not in scope, f"{path} should not be in {patterns}"
-    assert scope.matching([*outside, *inside]) == inside
 
 
 @pytest.mark.parametrize(("patterns", "inside", "outside"), SCOPE_CASES)

@@ -24,7 +24,6 @@ from fleet_tui.ui.steer_screens import (
     RestartScreen,
     ResultScreen,
 )
-from fleet_tui.ui.steering import applies
 
 SIZE = (150, 45)
 
@@ -175,23 +174,3 @@ async def test_merge_preflight_modal_and_the_merge_queue(make_fleet, repo: Path)
         assert "stopped at gamma" in app.screen.title_text
         assert "verify" in text_of(app.screen, "#result-body")
         assert git(repo, "rev-parse", "main") == head
-
-
-def test_which_steering_keys_apply() -> None:
-    from fleet_tui.models import AgentSnapshot
-
-    def agent(status: Status, **kw: Any) -> AgentSnapshot:
-        return AgentSnapshot(
-            name="x", task="t", branch="fleet/x", worktree="/w", preset="shell",
-            status=status, status_reason="", status_since=0, **kw,
-        )  # fmt: skip
-
-    fleet = object()
-    assert not applies("kill", agent(Status.WORKING), None)  # no live fleet: nothing steers
-    assert applies("kill", agent(Status.WORKING), fleet)  # type: ignore[arg-type]
-    assert not applies("kill", agent(Status.CRASHED), fleet)  # type: ignore[arg-type]
-    assert not applies("restart", agent(Status.MERGED), fleet)  # type: ignore[arg-type]
-    assert applies("restart", agent(Status.CRASHED), fleet)  # type: ignore[arg-type]
-    assert not applies("merge", agent(Status.IDLE), fleet)  # type: ignore[arg-type]  # nothing to merge
-    assert applies("merge", agent(Status.IDLE, commits_ahead=1), fleet)  # type: ignore[arg-type]
-    assert applies("merge_queue", None, fleet)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
+from memory_fleet import NOW, StaticSource, demo_snapshot, demo_source
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, TextArea
@@ -15,9 +16,7 @@ from textual.widgets import DataTable, Input, TextArea
 from fleet_tui.models import FileChange, FleetSnapshot, Status
 from fleet_tui.ui.app import FleetApp, attention_reason
 from fleet_tui.ui.commands import FleetCommands
-from fleet_tui.ui.demo import NOW, demo_snapshot, demo_source
 from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen, key_rows
-from fleet_tui.ui.source import StaticSource
 from fleet_tui.ui.widgets import AgentDetail, DiffView, PanePreview
 
 SIZE = (140, 40)

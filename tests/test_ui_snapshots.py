@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from memory_fleet import NOW, demo_source
 from textual.widgets import Input
 
 from fleet_tui.ui.app import FleetApp
-from fleet_tui.ui.demo import NOW, demo_source
 from fleet_tui.ui.screens import DiffScreen
 from fleet_tui.ui.widgets import DiffView
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from memory_fleet import NOW, demo_snapshot, demo_source
 from textual.theme import BUILTIN_THEMES
 
 from fleet_tui.errors import SpecError
@@ -14,7 +15,6 @@ from fleet_tui.models import Status
 from fleet_tui.settings import Settings, load_settings, parse_settings, save_setting
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.arrange import arrange, next_sort
-from fleet_tui.ui.demo import NOW, demo_snapshot, demo_source
 from fleet_tui.ui.screens import HelpScreen
 from fleet_tui.ui.views import FilterInput, binding_ids, check_settings
 

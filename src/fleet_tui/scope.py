@@ -22,9 +22,6 @@ class Scope:
     def __contains__(self, path: str) -> bool:
         return bool(self._spec.match_file(path))
 
-    def matching(self, paths: Iterable[str]) -> list[str]:
-        return [p for p in paths if p in self]
-
 
 def mark_scope(files: Iterable[FileChange], scope: Scope) -> tuple[FileChange, ...]:
     """Each file with `in_scope` set. A rename changes both its paths (the old one disappears), so

@@ -427,3 +427,8 @@ def client_env() -> dict[str, str]:
     env.pop("TMUX", None)
     env.pop("TMUX_PANE", None)
     return env
+
+
+def run_client(argv: Sequence[str], env: dict[str, str] | None = None) -> int:
+    """Run a tmux client in the foreground (an attach) until the person detaches; its exit code."""
+    return subprocess.run(list(argv), env=env if env is not None else client_env(), check=False).returncode

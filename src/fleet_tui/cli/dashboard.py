@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import click
 
-from fleet_tui.adapters.tmux import client_env, require_tmux
+from fleet_tui.adapters.tmux import require_tmux, run_client
 from fleet_tui.cli.common import agent_name, cli, fleet_from, fleet_options, out
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.text import plural
@@ -33,7 +32,7 @@ def attach(ctx: click.Context, directory: Path | None, fleet_file: Path | None, 
     fleet = fleet_from(ctx, directory, fleet_file)
     name = agent_name(fleet, name)
     argv = fleet.tmux.attach_argv(fleet.session, agent_pane(fleet, name))
-    ctx.exit(subprocess.run(argv, env=client_env(), check=False).returncode)
+    ctx.exit(run_client(argv))
 
 
 @cli.command()

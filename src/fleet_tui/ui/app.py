@@ -7,7 +7,6 @@ in their own thread workers and post typed messages. The UI thread only renders.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -19,22 +18,25 @@ from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
 
+from fleet_tui.adapters.tmux import run_client
+from fleet_tui.engine.actions import MergeRefused
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 from fleet_tui.settings import Settings
 from fleet_tui.ui.commands import FleetCommands
-from fleet_tui.ui.format import summary_text
+from fleet_tui.ui.format import error_words, summary_text
 from fleet_tui.ui.messages import AttachReady, ReadingFailed, SnapshotArrived, TextSent
 from fleet_tui.ui.roster import RosterActions
 from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen
 from fleet_tui.ui.source import FleetSource, LiveSource
-from fleet_tui.ui.steering import SteeringActions
+from fleet_tui.ui.steer_screens import ResultScreen
+from fleet_tui.ui.steering import SteeringActions, refused_details
 from fleet_tui.ui.views import FilterInput, ViewActions
 from fleet_tui.ui.widgets import AgentDetail, AgentTable, PanePreview
 
 Clock = Callable[[], float]
-LIVE = frozenset({Status.STARTING, Status.WORKING, Status.WAITING, Status.IDLE})
 REPEAT_ERROR_AFTER = 30.0  # the same failure is notified again only after this many seconds
 
 
@@ -57,7 +59,7 @@ def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str 
 
 class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
     """fleet-tui's dashboard. Build it on a `FleetSource`: `LiveSource(fleet)` for a real fleet,
-    `StaticSource(...)` for snapshots made in memory (tests, screenshots)."""
+    the in-memory one of tests/memory_fleet.py for tests without tmux."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "fleet-tui"
@@ -253,18 +255,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         steering = self.steering_applies(action)
         if steering is not None:
             return steering
-        if action not in self.AGENT_ACTIONS:
-            return True
-        agent = self.selected_agent
-        if agent is None:
-            return False
-        if action == "diff":
-            return bool(agent.files) or agent.git_error is not None
-        if action == "attach":
-            return agent.pane_id is not None
-        if action == "send":
-            return agent.pane_id is not None and agent.status in LIVE
-        return True
+        return self.source.permit(action, self.selected_agent).ok
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         in_roster = self.roster_applies(action)
@@ -316,23 +307,33 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
 
     # -- workers: tmux runs here, in threads ---------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False, name="sending")
     def send_text(self, agent: AgentSnapshot, text: str) -> None:
-        try:
-            self.source.send(agent, text)
-        except Exception as exc:
-            self.post_message(ReadingFailed(f"sending to {agent.name}", str(exc)))
-            return
+        self.source.send(agent, text)
         self.post_message(TextSent(agent.name, text))
 
-    @work(thread=True, exclusive=True, group="attach", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="attach", exit_on_error=False, name="attaching")
     def prepare_attach(self, agent: AgentSnapshot) -> None:
-        try:
-            argv, env = self.source.attach_command(agent)
-        except Exception as exc:
-            self.post_message(ReadingFailed(f"attaching to {agent.name}", str(exc)))
-            return
+        argv, env = self.source.attach_command(agent)
         self.post_message(AttachReady(agent.name, argv, env))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure, in one place: the screen that started it shows it if it can
+        (`worker_failed`), a refused merge gets its full result screen, anything else a notice."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker, error = event.worker, event.worker.error
+        if error is None:
+            return
+        shown_by = getattr(worker.node, "worker_failed", None)
+        if callable(shown_by):
+            shown_by(error)
+        elif isinstance(error, MergeRefused):
+            self.push_screen(ResultScreen(error.message.split(":")[0], refused_details(error)))
+        else:
+            self.post_message(ReadingFailed(worker.name or "a background task", error_words(error)))
+        self.request_refresh()
+        self.refresh_bindings()
 
     # -- results -------------------------------------------------------------------------------
 
@@ -360,7 +361,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         """Hand the terminal to a tmux client until the person detaches. The UI thread waits here on
         purpose: the app is suspended, there is nothing to draw."""
         with self.suspend():
-            return subprocess.run(argv, env=env, check=False).returncode
+            return run_client(argv, env)
 
     def on_reading_failed(self, message: ReadingFailed) -> None:
         text = f"{message.what}: {message.error}"

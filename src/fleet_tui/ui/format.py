@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from fleet_tui.engine.text import files
+from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot, Status
 
 STATUS_STYLE: dict[Status, str] = {
@@ -195,3 +196,10 @@ def diff_line_style(line: str) -> str:
     if line.startswith(("Binary files", "\\ No newline")):
         return "italic magenta"
     return ""
+
+
+def error_words(error: BaseException) -> str:
+    """A failure in one line for a notice: a FleetError's message and hint, else what it says."""
+    if isinstance(error, FleetError):
+        return f"{error.message} ({error.hint})" if error.hint else error.message
+    return str(error) or type(error).__name__

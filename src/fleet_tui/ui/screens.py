@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from fleet_tui.models import AgentSnapshot, FileChange
 from fleet_tui.ui.format import change_lines, scope_mark, state_text, status_text
@@ -112,24 +112,19 @@ class DiffScreen(Screen[None]):
 
     # -- workers: git runs here, in threads ----------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="file-states", exit_on_error=False)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: hand them to the app's one failure handler."""
+        self.fleet_app.on_worker_state_changed(event)
+
+    @work(thread=True, exclusive=True, group="file-states", exit_on_error=False, name="reading file states")
     def read_states(self) -> None:
         agent = self.agent
-        try:
-            states = self.fleet_app.source.file_states(agent)
-        except Exception as exc:
-            self.post_message(ReadingFailed("reading file states", str(exc)))
-            return
-        self.post_message(FileStatesRead(agent.name, states))
+        self.post_message(FileStatesRead(agent.name, self.fleet_app.source.file_states(agent)))
 
-    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False, name="reading the diff")
     def read_diff(self, change: FileChange) -> None:
         agent = self.agent
-        try:
-            text = self.fleet_app.source.diff(agent, change)
-        except Exception as exc:
-            self.post_message(ReadingFailed(f"reading the diff of {change.path}", str(exc)))
-            return
+        text = self.fleet_app.source.diff(agent, change)
         if get_current_worker().is_cancelled:
             return  # the person already moved on to another file
         if change.binary and not text.strip():

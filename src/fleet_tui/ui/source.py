@@ -1,26 +1,29 @@
-"""Where the dashboard's readings come from, and where its tmux/git requests go.
+"""The one seam between the dashboard and the engine: everything the UI asks of the fleet.
 
-`LiveSource` wraps a real `Fleet` (the monitor loop, the git and tmux adapters); `StaticSource` serves
-snapshots built in memory, for tests and screenshots without tmux. Every method except `refresh`
-blocks (git, tmux, sleeping): the app calls them from worker threads only, never from its UI thread.
+`FleetSource` is the interface: readings, diffs, sends, attach, what is at stake, kill, restart,
+preflight, merge, the merge queue, the event log, whether an action applies, wake. `LiveSource`
+implements it on a real `Fleet` (the monitor loop, the engine's actions, the adapters); the tests'
+in-memory one is `tests/doubles.py`. Every method except `refresh`, `wake` and `permit` blocks
+(git, tmux, processes): the app calls them from worker threads only, never from its UI thread.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import client_env
+from fleet_tui.engine import actions
+from fleet_tui.engine.actions import MergeResult, Outcome, Preflight, QueuePlan, QueueResult, Stakes
+from fleet_tui.engine.actions.permits import Permit, permit
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.pipeline import Pipeline
-from fleet_tui.errors import FleetError
+from fleet_tui.engine.state import Event, EventLog
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot
 
 Publish = Callable[[FleetSnapshot], None]
@@ -29,17 +32,45 @@ RETRY_AFTER = 2.0  # seconds before the monitor is started again after it failed
 
 
 class FleetSource(Protocol):
-    fleet: Fleet | None
+    fleet: Fleet | None  # the fleet file's model, for the roster's edits; None without a real fleet
     bell: bool
     notify: bool
 
+    @property
+    def base(self) -> str | None:
+        """The branch agents merge into; None when no fleet is open (steering keys then dim)."""
+        ...
+
+    @property
+    def agent_names(self) -> tuple[str, ...]: ...
+    @property
+    def auto_restarts(self) -> bool:
+        """Whether any agent has a `restart_on` policy (the app then runs it per snapshot)."""
+        ...
+
+    # -- readings ---------------------------------------------------------------------------
     def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None: ...
     def refresh(self, names: Iterable[str] | None = None) -> None: ...
+    def wake(self) -> None: ...
     def reload(self, fleet: Fleet) -> None: ...
     def file_states(self, agent: AgentSnapshot) -> dict[str, tuple[str, ...]]: ...
     def diff(self, agent: AgentSnapshot, change: FileChange) -> str: ...
+    def events(self) -> list[Event]: ...
+
+    # -- panes ------------------------------------------------------------------------------
     def send(self, agent: AgentSnapshot, text: str) -> None: ...
     def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]: ...
+
+    # -- steering ---------------------------------------------------------------------------
+    def permit(self, action: str, agent: AgentSnapshot | None) -> Permit: ...
+    def stakes(self, name: str) -> Stakes: ...
+    def kill(self, name: str) -> Outcome: ...
+    def restart(self, name: str, reason: str, force: bool, last: FleetSnapshot | None) -> Outcome: ...
+    def preflight(self, name: str) -> Preflight: ...
+    def merge(self, name: str, commit_message: str | None, remove_worktree: bool) -> MergeResult: ...
+    def plan_queue(self, snapshot: FleetSnapshot | None) -> QueuePlan: ...
+    def run_queue(self, plan: QueuePlan, on_step: Callable[[str], None]) -> QueueResult: ...
+    def auto_restart(self, snapshot: FleetSnapshot) -> list[str]: ...
 
 
 class LiveSource:
@@ -55,6 +86,19 @@ class LiveSource:
         self._monitor: Monitor | None = None
         self._stop: threading.Event | None = None
         self._current = threading.Event()  # ends the current monitor (app stop, or a reload)
+        self._events = EventLog(fleet.layout)  # read incrementally: only what was appended since
+
+    @property
+    def base(self) -> str | None:
+        return self._fleet.base
+
+    @property
+    def agent_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self._fleet.agents)
+
+    @property
+    def auto_restarts(self) -> bool:
+        return any(a.restart_on for a in self._fleet.agents)
 
     def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
         self._stop = stop
@@ -93,6 +137,7 @@ class LiveSource:
         """Watch `fleet` from now on (its file changed): the running monitor ends and a new one
         starts on it, in the same worker thread."""
         self.fleet = self._fleet = fleet
+        self._events = EventLog(fleet.layout)
         self._current.set()
         if self._monitor is not None:
             self._monitor.mark_dirty([])
@@ -103,87 +148,41 @@ class LiveSource:
     def diff(self, agent: AgentSnapshot, change: FileChange) -> str:
         return git.diff_text(Path(agent.worktree), self._fleet.base, change.path, untracked=change.untracked)
 
-    def _pane(self, agent: AgentSnapshot) -> str:
-        return self._fleet.live_pane(agent.name).pane_id
+    def events(self) -> list[Event]:
+        return actions.events(self._fleet, log=self._events)
 
     def send(self, agent: AgentSnapshot, text: str) -> None:
         self._fleet.send(agent.name, text)
 
     def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]:
-        return self._fleet.tmux.attach_argv(self._fleet.session, self._pane(agent)), client_env()
+        pane = self._fleet.live_pane(agent.name)
+        return self._fleet.tmux.attach_argv(self._fleet.session, pane.pane_id), client_env()
 
+    def permit(self, action: str, agent: AgentSnapshot | None) -> Permit:
+        return permit(action, agent)
 
-@dataclass
-class StaticSource:
-    """Snapshots built in memory. `push()` publishes another one; `read_delay` makes every reading
-    (and every diff) slow on purpose; `repeat` re-reads the last snapshot forever, like the monitor."""
+    def stakes(self, name: str) -> Stakes:
+        return actions.stakes(self._fleet, name)
 
-    snapshots: list[FleetSnapshot] = field(default_factory=list)
-    diffs: dict[tuple[str, str], str] = field(default_factory=dict)
-    states: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    read_delay: float = 0.0
-    repeat: bool = False
-    interval: float = 1.0  # with `repeat`: pause between readings, like the monitor's tick
-    bell: bool = True
-    notify: bool = True
-    fail: set[str] = field(default_factory=set)  # method names that raise, to test failures
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    refreshed: list[tuple[str, ...] | None] = field(default_factory=list)
-    fleet: Fleet | None = None
+    def kill(self, name: str) -> Outcome:
+        return actions.kill(self._fleet, name)
 
-    def __post_init__(self) -> None:
-        self._queue: queue.Queue[FleetSnapshot] = queue.Queue()
-        for snapshot in self.snapshots:
-            self._queue.put(snapshot)
+    def restart(self, name: str, reason: str, force: bool, last: FleetSnapshot | None) -> Outcome:
+        return actions.restart(self._fleet, name, reason=reason, force=force, last=last)
 
-    def push(self, snapshot: FleetSnapshot) -> None:
-        self._queue.put(snapshot)
+    def preflight(self, name: str) -> Preflight:
+        return actions.preflight(self._fleet, name)
 
-    def _check(self, what: str) -> None:
-        if what in self.fail:
-            raise FleetError(f"{what} failed on purpose")
+    def merge(self, name: str, commit_message: str | None, remove_worktree: bool) -> MergeResult:
+        return actions.merge(
+            self._fleet, name, commit_message=commit_message, remove_worktree=remove_worktree
+        )
 
-    def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
-        last: FleetSnapshot | None = None
-        while not stop.is_set():
-            try:
-                last = self._queue.get(timeout=self.interval if self.repeat else 0.05)
-            except queue.Empty:
-                if not (self.repeat and last is not None):
-                    continue
-            if self.read_delay:
-                time.sleep(self.read_delay)  # the slow reading happens here, in the worker thread
-            try:
-                self._check("run")
-            except FleetError as exc:
-                on_error(str(exc))
-                continue
-            if last is not None:
-                publish(last)
+    def plan_queue(self, snapshot: FleetSnapshot | None) -> QueuePlan:
+        return actions.plan_queue(self._fleet, snapshot)
 
-    def refresh(self, names: Iterable[str] | None = None) -> None:
-        self.refreshed.append(tuple(names) if names is not None else None)
+    def run_queue(self, plan: QueuePlan, on_step: Callable[[str], None]) -> QueueResult:
+        return actions.run_queue(self._fleet, plan, on_step=on_step)
 
-    def wake(self) -> None:
-        pass
-
-    def reload(self, fleet: Fleet) -> None:
-        self.fleet = fleet
-
-    def file_states(self, agent: AgentSnapshot) -> dict[str, tuple[str, ...]]:
-        self._check("file_states")
-        return self.states.get(agent.name, {})
-
-    def diff(self, agent: AgentSnapshot, change: FileChange) -> str:
-        if self.read_delay:
-            time.sleep(self.read_delay)
-        self._check("diff")
-        return self.diffs.get((agent.name, change.path), "")
-
-    def send(self, agent: AgentSnapshot, text: str) -> None:
-        self._check("send")
-        self.sent.append((agent.name, text))
-
-    def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]:
-        self._check("attach")
-        return ["true", agent.name], client_env()
+    def auto_restart(self, snapshot: FleetSnapshot) -> list[str]:
+        return actions.auto_restart(self._fleet, snapshot)

@@ -16,11 +16,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Select, Static
+from textual.worker import Worker
 
 from fleet_tui.engine import actions
 from fleet_tui.engine.actions import Preflight, QueuePlan, Stakes
 from fleet_tui.engine.state import Event
 from fleet_tui.engine.text import format_details, format_time, listed, plural
+from fleet_tui.ui.format import error_words
 
 if TYPE_CHECKING:
     from fleet_tui.ui.app import FleetApp
@@ -91,6 +93,10 @@ class SteerModal(ModalScreen[Any]):
     @property
     def fleet_app(self) -> FleetApp:
         return cast("FleetApp", self.app)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: hand them to the app's one failure handler."""
+        self.fleet_app.on_worker_state_changed(event)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -292,18 +298,13 @@ class MergeScreen(SteerModal):
         self.query_one("#merge-no", Button).focus()
         self.run_preflight()
 
-    @work(thread=True, exclusive=True, group="steer-preflight", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="steer-preflight", exit_on_error=False, name="the preflight")
     def run_preflight(self) -> None:
-        fleet = self.fleet_app.fleet
-        if fleet is None:
-            self.post_message(PreflightRead(self.agent, None, "no live fleet"))
-            return
-        try:
-            pre = actions.preflight(fleet, self.agent)
-        except Exception as exc:
-            self.post_message(PreflightRead(self.agent, None, str(exc)))
-            return
-        self.post_message(PreflightRead(self.agent, pre))
+        self.post_message(PreflightRead(self.agent, self.fleet_app.source.preflight(self.agent)))
+
+    def worker_failed(self, error: BaseException) -> None:
+        """The preflight could not run: say so in the modal (Merge stays disabled)."""
+        self.post_message(PreflightRead(self.agent, None, error_words(error)))
 
     def on_preflight_read(self, message: PreflightRead) -> None:
         checks = self.query_one("#merge-checks", Static)
@@ -382,18 +383,13 @@ class QueueScreen(SteerModal):
         self.query_one("#queue-no", Button).focus()
         self.make_plan()
 
-    @work(thread=True, exclusive=True, group="steer-queue-plan", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="steer-queue-plan", exit_on_error=False, name="planning")
     def make_plan(self) -> None:
         app = self.fleet_app
-        if app.fleet is None:
-            self.post_message(QueuePlanned(None, "no live fleet"))
-            return
-        try:
-            plan = actions.plan_queue(app.fleet, app.snapshot)
-        except Exception as exc:
-            self.post_message(QueuePlanned(None, str(exc)))
-            return
-        self.post_message(QueuePlanned(plan))
+        self.post_message(QueuePlanned(app.source.plan_queue(app.snapshot)))
+
+    def worker_failed(self, error: BaseException) -> None:
+        self.post_message(QueuePlanned(None, error_words(error)))
 
     def on_queue_planned(self, message: QueuePlanned) -> None:
         body = self.query_one("#queue-plan", Static)
@@ -474,6 +470,10 @@ class LogScreen(Screen[None]):
     def fleet_app(self) -> FleetApp:
         return cast("FleetApp", self.app)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: hand them to the app's one failure handler."""
+        self.fleet_app.on_worker_state_changed(event)
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-filter"):
             yield Static("event log · agent:", id="log-label")
@@ -491,10 +491,9 @@ class LogScreen(Screen[None]):
         self.read_events()
         self.set_interval(self.REFRESH_EVERY, self.read_events)
 
-    @work(thread=True, exclusive=True, group="steer-log", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="steer-log", exit_on_error=False, name="reading the event log")
     def read_events(self) -> None:
-        fleet = self.fleet_app.fleet
-        self.post_message(EventsRead(actions.events(fleet) if fleet is not None else []))
+        self.post_message(EventsRead(self.fleet_app.source.events()))
 
     def on_events_read(self, message: EventsRead) -> None:
         self.events = message.events

@@ -1,8 +1,10 @@
 """Steering keys of the dashboard: kill (k), restart (r), merge (m), merge queue (M), event log (l).
 
 `FleetApp` (ui/app.py) inherits this mixin: its bindings join the app's (Footer, help, command
-palette), its `check_action` dims the keys that do not apply to the selected agent, and every
-engine call (git, tmux, processes) runs in a thread worker whose result comes back as a message.
+palette), its `check_action` dims the keys the engine says do not apply to the selected agent
+(`FleetSource.permit`), and every engine call runs in a thread worker through the app's
+`FleetSource` whose result comes back as a message; a worker's failure is turned into a notice or a
+result screen in one place, `FleetApp.on_worker_state_changed`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from fleet_tui.engine import actions
-from fleet_tui.errors import FleetError
-from fleet_tui.models import AgentSnapshot, Status
+from fleet_tui.engine.actions import MergeRefused, QueuePlan, Stakes
+from fleet_tui.models import AgentSnapshot
 from fleet_tui.ui.steer_screens import (
     KillScreen,
     LogScreen,
@@ -31,14 +32,11 @@ from fleet_tui.ui.steer_screens import (
 )
 
 if TYPE_CHECKING:
-    from fleet_tui.engine.fleet import Fleet
     from fleet_tui.models import FleetSnapshot
     from fleet_tui.ui.messages import SnapshotArrived
+    from fleet_tui.ui.source import FleetSource
 
 STEER_ACTIONS = frozenset({"kill", "restart", "merge", "merge_queue", "log"})
-KILLABLE = frozenset({Status.STARTING, Status.WORKING, Status.WAITING, Status.IDLE, Status.QUEUED})
-NOT_RESTARTABLE = frozenset({Status.MERGED, Status.QUEUED, Status.MISSING})
-NOT_MERGEABLE = frozenset({Status.MERGED, Status.QUEUED})
 
 
 @dataclass
@@ -46,7 +44,7 @@ class StakesRead(Message):
     """What is at stake for an agent, read in a worker, for the kill or restart confirmation."""
 
     purpose: str  # "kill" | "restart"
-    stakes: actions.Stakes
+    stakes: Stakes
 
 
 @dataclass
@@ -59,21 +57,14 @@ class SteerDone(Message):
     details: Text | None = None
 
 
-def applies(action: str, agent: AgentSnapshot | None, fleet: Fleet | None) -> bool:
-    """Does a steering key make sense now? Pure, so the help screen and tests can ask too."""
-    if fleet is None:
-        return False
-    if action in ("log", "merge_queue"):
-        return True
-    if agent is None:
-        return False
-    if action == "kill":
-        return agent.status in KILLABLE
-    if action == "restart":
-        return agent.status not in NOT_RESTARTABLE
-    if action == "merge":
-        return agent.status not in NOT_MERGEABLE and (agent.commits_ahead > 0 or bool(agent.files))
-    return True
+def refused_details(exc: MergeRefused) -> Text:
+    """A refused merge, in full: why, every check, the end of the verify output."""
+    details = Text(exc.message + "\n\n")
+    if exc.preflight is not None:
+        details.append_text(preflight_text(exc.preflight))
+        if exc.preflight.verify_output.strip():
+            details.append("\n" + exc.preflight.verify_output.rstrip()[-3000:])
+    return details
 
 
 class SteeringActions:
@@ -97,7 +88,7 @@ class SteeringActions:
     ]
 
     if TYPE_CHECKING:  # provided by FleetApp / textual.App
-        fleet: Fleet | None
+        source: FleetSource
         snapshot: FleetSnapshot | None
 
         @property
@@ -116,18 +107,22 @@ class SteeringActions:
         """For the help screen and the palette: True/False for a steering action, None for others."""
         if action not in STEER_ACTIONS:
             return None
-        return applies(action, self.selected_agent, self.fleet)
+        return self.source.permit(action, self.selected_agent).ok
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in STEER_ACTIONS:
-            return True if applies(action, self.selected_agent, self.fleet) else None
+            return True if self.source.permit(action, self.selected_agent) else None
         return super().check_action(action, parameters)  # type: ignore[misc,no-any-return]
 
+    def _allowed(self, action: str) -> bool:
+        """The engine's answer for the selected agent; a refusal is said (from the palette, say)."""
+        answer = self.source.permit(action, self.selected_agent)
+        if not answer:
+            self.notify(answer.why, severity="warning", timeout=4)
+        return answer.ok
+
     def _target(self, action: str) -> AgentSnapshot | None:
-        agent = self.selected_agent
-        if not applies(action, agent, self.fleet):
-            return None
-        return agent
+        return self.selected_agent if self._allowed(action) else None
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -143,7 +138,8 @@ class SteeringActions:
 
     def action_merge(self) -> None:
         agent = self._target("merge")
-        if agent is None or self.fleet is None:
+        base = self.source.base
+        if agent is None or base is None:
             return
         name = agent.name
 
@@ -151,82 +147,48 @@ class SteeringActions:
             if choice is not None:
                 self.do_merge(name, choice)
 
-        self.push_screen(MergeScreen(name, self.fleet.base), chosen)
+        self.push_screen(MergeScreen(name, base), chosen)
 
     def action_merge_queue(self) -> None:
-        if self.fleet is None:
+        base = self.source.base
+        if not self._allowed("merge_queue") or base is None:
             return
 
-        def chosen(plan: actions.QueuePlan | None) -> None:
+        def chosen(plan: QueuePlan | None) -> None:
             if plan is not None:
                 self.do_queue(plan)
 
-        self.push_screen(QueueScreen(self.fleet.base), chosen)
+        self.push_screen(QueueScreen(base), chosen)
 
     def action_log(self) -> None:
-        if self.fleet is None:
-            return
-        self.push_screen(LogScreen([a.name for a in self.fleet.agents]))
+        if self._allowed("log"):
+            self.push_screen(LogScreen(list(self.source.agent_names)))
 
-    # -- workers: the engine runs here, in threads ------------------------------------------------
+    # -- workers: the engine runs here, in threads; failures: FleetApp.on_worker_state_changed ----
 
-    @work(thread=True, exclusive=True, group="steer-stakes", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="steer-stakes", exit_on_error=False, name="reading the agent")
     def read_stakes(self, name: str, purpose: str) -> None:
-        assert self.fleet is not None
-        try:
-            stakes = actions.stakes(self.fleet, name)
-        except Exception as exc:
-            self.post_message(SteerDone(name, f"reading {name} failed: {exc}", ok=False))
-            return
-        self.post_message(StakesRead(purpose, stakes))
+        self.post_message(StakesRead(purpose, self.source.stakes(name)))
 
-    @work(thread=True, group="steer", exit_on_error=False)
+    @work(thread=True, group="steer", exit_on_error=False, name="kill")
     def do_kill(self, name: str) -> None:
-        self._run(name, lambda fleet: actions.kill(fleet, name).message)
+        self.post_message(SteerDone(name, self.source.kill(name).message))
 
-    @work(thread=True, group="steer", exit_on_error=False)
+    @work(thread=True, group="steer", exit_on_error=False, name="restart")
     def do_restart(self, name: str, choice: RestartChoice) -> None:
-        last = self.snapshot  # the handoff names overlaps from it: only this agent is read again
-        self._run(
-            name,
-            lambda fleet: (
-                actions.restart(fleet, name, reason=choice.reason, force=choice.force, last=last).message
-            ),
-        )
+        # The handoff names overlaps from the last snapshot: only this agent is read again.
+        outcome = self.source.restart(name, choice.reason, choice.force, self.snapshot)
+        self.post_message(SteerDone(name, outcome.message))
 
-    @work(thread=True, group="steer", exit_on_error=False)
+    @work(thread=True, group="steer", exit_on_error=False, name="merge")
     def do_merge(self, name: str, choice: MergeChoice) -> None:
-        assert self.fleet is not None
         self.post_message(SteerDone(name, f"merging {name}: preflight again, then merge…"))
-        try:
-            result = actions.merge(
-                self.fleet, name, commit_message=choice.commit_message, remove_worktree=choice.remove_worktree
-            )
-        except actions.MergeRefused as exc:
-            details = Text(exc.message + "\n\n")
-            if exc.preflight is not None:
-                details.append_text(preflight_text(exc.preflight))
-                if exc.preflight.verify_output.strip():
-                    details.append("\n" + exc.preflight.verify_output.rstrip()[-3000:])
-            self.post_message(SteerDone(name, f"merge of {name} refused", ok=False, details=details))
-            return
-        except Exception as exc:
-            self.post_message(SteerDone(name, f"merge of {name} failed: {exc}", ok=False))
-            return
+        result = self.source.merge(name, choice.commit_message, choice.remove_worktree)
         self.post_message(SteerDone(name, result.message))
 
-    @work(thread=True, group="steer", exit_on_error=False)
-    def do_queue(self, plan: actions.QueuePlan) -> None:
-        assert self.fleet is not None
-
-        def step(text: str) -> None:
-            self.post_message(SteerDone(None, text))
-
-        try:
-            result = actions.run_queue(self.fleet, plan, on_step=step)
-        except Exception as exc:
-            self.post_message(SteerDone(None, f"the merge queue failed: {exc}", ok=False))
-            return
+    @work(thread=True, group="steer", exit_on_error=False, name="the merge queue")
+    def do_queue(self, plan: QueuePlan) -> None:
+        result = self.source.run_queue(plan, lambda text: self.post_message(SteerDone(None, text)))
         merged = [m.agent for m in result.merged]
         summary = f"merged {', '.join(merged)}" if merged else "merged nothing"
         if result.failed is None:
@@ -238,34 +200,19 @@ class SteeringActions:
             details.append(f"Not run (untouched): {', '.join(result.not_run)}\n")
         self.post_message(SteerDone(agent, f"merge queue stopped at {agent}", ok=False, details=details))
 
-    @work(thread=True, exclusive=True, group="steer-auto", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="steer-auto", exit_on_error=False, name="automatic restart")
     def do_auto_restart(self, snapshot: FleetSnapshot) -> None:
         try:
-            if self.fleet is not None:
-                for line in actions.auto_restart(self.fleet, snapshot):
-                    self.post_message(SteerDone(None, line))
-        except FleetError as exc:
-            self.post_message(SteerDone(None, f"automatic restart failed: {exc.message}", ok=False))
+            for line in self.source.auto_restart(snapshot):
+                self.post_message(SteerDone(None, line))
         finally:
             self._auto_restart_busy = False
-
-    def _run(self, name: str, action: Any) -> None:
-        assert self.fleet is not None
-        try:
-            message = action(self.fleet)
-        except FleetError as exc:
-            self.post_message(SteerDone(name, exc.message, ok=False))
-            return
-        except Exception as exc:
-            self.post_message(SteerDone(name, f"{name}: {exc}", ok=False))
-            return
-        self.post_message(SteerDone(name, message))
 
     # -- results -------------------------------------------------------------------------------
 
     def on_stakes_read(self, message: StakesRead) -> None:
         stakes = message.stakes
-        base = self.fleet.base if self.fleet is not None else "base"
+        base = self.source.base or "base"
         if message.purpose == "kill":
 
             def kill(yes: bool | None) -> None:
@@ -291,8 +238,7 @@ class SteeringActions:
 
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
         """Runs after FleetApp's own handler: the optional `restart_on` policy, off by default."""
-        fleet = self.fleet
-        if fleet is None or self._auto_restart_busy or not any(a.restart_on for a in fleet.agents):
+        if self._auto_restart_busy or not self.source.auto_restarts:
             return
         self._auto_restart_busy = True
         self.do_auto_restart(message.snapshot)
