@@ -1,4 +1,5 @@
-"""The one module that signals operating-system processes: ending an agent's whole process tree.
+"""The one module that runs and signals operating-system processes: a command with a timeout that
+ends its whole process group, and ending an agent's whole process tree.
 
 tmux makes each pane's first process a session leader, so every process an agent starts shares that
 session id unless it calls setsid() itself; children that double-fork to escape the tree are still
@@ -157,3 +158,37 @@ def stop_tree(leader: int, grace: float = 3.0, *, spare_leader: bool = True) -> 
 
 def alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if _exists(pid)}
+
+
+def run_command(
+    command: str, cwd: Path, env: dict[str, str], timeout: float, *, limit: int = 20_000, grace: float = 3.0
+) -> tuple[int | None, str]:
+    """Run a shell command in a process group of its own: (exit code, or None on a timeout; the last
+    `limit` characters of its output, stderr included).
+
+    On a timeout the whole group is ended, SIGTERM then SIGKILL after `grace`: a verify command's
+    test runner must not keep running (nor keep the output pipe open) after the shell is gone.
+    """
+    proc = subprocess.Popen(
+        command, shell=True, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _end_group(proc, grace)
+        out, _ = proc.communicate()
+        text = out.decode("utf-8", "replace")
+        return None, text[-limit:] + f"\n[fleet-tui] timed out after {timeout:g} s"
+    return proc.returncode, out.decode("utf-8", "replace")[-limit:]
+
+
+def _end_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Whatever of the group is left (the leader ignored SIGTERM, or children outlived it) ends now.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -17,7 +17,6 @@ merge) every settled agent's conflict and verify gates run again by themselves.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import threading
 import time
@@ -26,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from fleet_tui.adapters import git
+from fleet_tui.adapters import git, processes
 from fleet_tui.engine.actions import lifecycle
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import agent_path, write_launcher
@@ -68,17 +67,8 @@ Notify = Callable[[str], None]
 
 def run_command(command: str, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str]:
     """Run a shell command: (exit code, or None on a timeout; the end of its output)."""
-    try:
-        done = subprocess.run(
-            command, shell=True, cwd=cwd, env={**os.environ, "PATH": agent_path(), **env},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=timeout, check=False, start_new_session=True,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired as exc:
-        raw = exc.stdout or b""
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        return None, text[-OUTPUT_LIMIT:] + f"\n[fleet-tui] timed out after {timeout:g} s"
-    return done.returncode, done.stdout.decode("utf-8", "replace")[-OUTPUT_LIMIT:]
+    full_env = {**os.environ, "PATH": agent_path(), **env}
+    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT)
 
 
 def verify_merge_result(

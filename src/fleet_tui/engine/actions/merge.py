@@ -7,10 +7,9 @@ merge itself is `git merge --no-ff` of the very commit that was checked.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-from fleet_tui.adapters import git
+from fleet_tui.adapters import git, processes
 from fleet_tui.engine.actions.common import DEFAULT_GRACE, update_record
 from fleet_tui.engine.actions.results import Check, MergeRefused, MergeResult, Preflight
 from fleet_tui.engine.fleet import Fleet
@@ -104,17 +103,8 @@ def run_verify_command(
     command: str, cwd: Path, env: dict[str, str], timeout: float
 ) -> tuple[int | None, str]:
     """Run the verify command in the worktree: (exit code or None on timeout, its output)."""
-    try:
-        done = subprocess.run(
-            command, shell=True, cwd=cwd, env={**os.environ, "PATH": agent_path(), **env},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=timeout, check=False, start_new_session=True,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired as exc:
-        raw = exc.stdout or b""
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        return None, text[-OUTPUT_LIMIT:] + f"\n[fleet-tui] verify timed out after {timeout:g} s"
-    return done.returncode, done.stdout.decode("utf-8", "replace")[-OUTPUT_LIMIT:]
+    full_env = {**os.environ, "PATH": agent_path(), **env}
+    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT)
 
 
 def check_verify(agent: Agent, code: int | None) -> Check:
