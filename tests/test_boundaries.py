@@ -179,9 +179,61 @@ def import_graph(prefix: str) -> dict[str, set[str]]:
     }
 
 
-@pytest.mark.parametrize("prefix", ["fleet_tui.engine"])
+@pytest.mark.parametrize("prefix", ["fleet_tui.engine", "fleet_tui.ui", "fleet_tui"])
 def test_no_import_cycles(prefix: str) -> None:
     assert import_cycles(import_graph(prefix)) == []
+
+
+# Programs only their adapter runs. The fake agent stands in for an agent's own program (which runs
+# git as any agent would), so it is not fleet-tui running git.
+PROGRAM_OWNERS = {"git": "adapters/git.py", "tmux": "adapters/tmux.py"}
+RUNS_PROGRAMS_ITSELF = {"fake_agent.py"}
+SUBPROCESS_CALLS = {"run", "Popen", "call", "check_call", "check_output", "getoutput", "getstatusoutput"}
+
+
+def programs_run(source: str) -> set[str]:
+    """Programs started through subprocess/os with a literal argv or command line in `source`."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in SUBPROCESS_CALLS | {"system", "execvp", "execv", "spawnvp"}:
+            continue
+        first = node.args[0] if name not in ("execvp", "execv", "spawnvp") else node.args[-1]
+        if isinstance(first, (ast.List, ast.Tuple)) and first.elts:
+            first = first.elts[0]
+        if isinstance(first, ast.Starred):
+            continue
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.strip():
+            found.add(first.value.split()[0])
+    return found
+
+
+def test_git_and_tmux_are_run_only_by_their_adapters() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel in RUNS_PROGRAMS_ITSELF:
+            continue
+        for program in programs_run(path.read_text(encoding="utf-8")) & set(PROGRAM_OWNERS):
+            assert rel == PROGRAM_OWNERS[program], f"{rel} runs {program}: only {PROGRAM_OWNERS[program]} may"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "subprocess.run(['tmux', 'attach'])",
+        "subprocess.run(('git', 'status'), check=False)",
+        "run(['git', 'log'])",
+        "subprocess.Popen('tmux -L x attach', shell=True)",
+        "os.system('git status')",
+        "os.execvp('tmux', ['tmux', 'attach'])",
+    ],
+)
+def test_the_program_check_sees_git_and_tmux_being_run(line: str) -> None:
+    assert programs_run(line) & {"git", "tmux"}
+    assert programs_run("subprocess.run(['true'])") == {"true"} and not programs_run("subprocess.run(argv)")
 
 
 def test_cycle_finder_sees_a_cycle() -> None:

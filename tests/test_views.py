@@ -65,10 +65,10 @@ def test_settings_errors_name_the_file_the_key_and_what_is_expected(tmp_path: Pa
         assert info.value.message.startswith(file), info.value.message
         assert where in info.value.message and problem in info.value.message, info.value.message
     with pytest.raises(SpecError, match="unknown theme 'neon'"):
-        check_settings(Settings(theme="neon"), file, set(BUILTIN_THEMES))
+        check_settings(Settings(theme="neon"), file, set(BUILTIN_THEMES), FleetApp)
     with pytest.raises(SpecError, match=r"keymap.steer.nope: no key binding has this id"):
-        check_settings(Settings(keymap={"steer.nope": "k"}), file, set(BUILTIN_THEMES))
-    assert {"steer.kill", "diff", "roster.add", "view.filter", "diff.back"} <= binding_ids()
+        check_settings(Settings(keymap={"steer.nope": "k"}), file, set(BUILTIN_THEMES), FleetApp)
+    assert {"steer.kill", "diff", "roster.add", "view.filter", "diff.back"} <= binding_ids(FleetApp)
     assert load_settings(tmp_path / "none.toml") == Settings()
 
 

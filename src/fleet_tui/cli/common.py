@@ -86,12 +86,12 @@ def open_dashboard(fleet: Fleet) -> None:
 
     from fleet_tui.engine.presence import dashboard_open
     from fleet_tui.settings import load_settings, settings_path
-    from fleet_tui.ui.app import run_dashboard
+    from fleet_tui.ui.app import FleetApp, run_dashboard
     from fleet_tui.ui.views import check_settings
 
     path = settings_path()
     settings = load_settings(path)  # a broken settings file: one message before anything opens
-    check_settings(settings, str(path), set(BUILTIN_THEMES))
+    check_settings(settings, str(path), set(BUILTIN_THEMES), FleetApp)
     with dashboard_open(fleet.layout.state_dir):  # `demo --clean` sees that this fleet is in use
         run_dashboard(fleet, settings, path)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from fleet_tui.ui.app import FleetApp
+from fleet_tui.ui.host import Dashboard, dashboard
 
 Command = tuple[str, Callable[[], object], str]
 
@@ -18,8 +16,8 @@ class FleetCommands(Provider):
     """Built from the app's bindings, so steering keys added later show up here too."""
 
     @property
-    def fleet_app(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet_app(self) -> Dashboard:
+        return dashboard(self)
 
     def commands(self) -> list[Command]:
         app = self.fleet_app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.markup import escape
 from textual import on, work
@@ -24,11 +24,11 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from fleet_tui.engine import roster
 from fleet_tui.errors import FleetError
 from fleet_tui.presets import BUILTIN_PRESETS
+from fleet_tui.ui.host import Dashboard, dashboard
 
 if TYPE_CHECKING:
     from fleet_tui.engine.fleet import Fleet
     from fleet_tui.models import AgentSnapshot
-    from fleet_tui.ui.app import FleetApp
 
 ROSTER_CSS = """
 RosterModal {
@@ -97,8 +97,8 @@ class RosterModal(ModalScreen[Any]):
         self.busy = False
 
     @property
-    def fleet_app(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet_app(self) -> Dashboard:
+        return dashboard(self)
 
     def action_cancel(self) -> None:
         if not self.busy:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.table import Table
@@ -17,11 +17,9 @@ from textual.worker import Worker, get_current_worker
 
 from fleet_tui.models import AgentSnapshot, FileChange
 from fleet_tui.ui.format import change_lines, scope_mark, state_text, status_text
+from fleet_tui.ui.host import Dashboard, dashboard
 from fleet_tui.ui.messages import DiffRead, FileStatesRead, ReadingFailed
 from fleet_tui.ui.widgets import DiffView
-
-if TYPE_CHECKING:
-    from fleet_tui.ui.app import FleetApp
 
 FILE_COLUMNS = (("path", "file"), ("lines", "+/-"), ("state", "state"), ("mark", "scope"))
 
@@ -47,8 +45,8 @@ class DiffScreen(Screen[None]):
         self.shown: str | None = None  # the path whose diff is on screen
 
     @property
-    def fleet_app(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet_app(self) -> Dashboard:
+        return dashboard(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="diff-header")
@@ -165,7 +163,7 @@ class DiffScreen(Screen[None]):
         self.dismiss()
 
 
-def key_rows(app: FleetApp) -> list[tuple[str, str, str, bool]]:
+def key_rows(app: Dashboard) -> list[tuple[str, str, str, bool]]:
     """(section, key, what it does, applies now) for every key, read from the live bindings, so
     keys added later (steering) appear without touching this screen."""
     rows: list[tuple[str, str, str, bool]] = []
@@ -198,7 +196,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        app = cast("FleetApp", self.app)
+        app = dashboard(self)
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
         table.add_column("where", style="dim", no_wrap=True)
         table.add_column("key", style="bold cyan", no_wrap=True)

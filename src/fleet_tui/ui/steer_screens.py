@@ -5,7 +5,7 @@ the event log, and a result modal. Engine calls run in thread workers; screens o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
@@ -23,9 +23,7 @@ from fleet_tui.engine.actions import Preflight, QueuePlan, Stakes
 from fleet_tui.engine.state import Event
 from fleet_tui.engine.text import format_details, format_time, listed, plural
 from fleet_tui.ui.format import error_words
-
-if TYPE_CHECKING:
-    from fleet_tui.ui.app import FleetApp
+from fleet_tui.ui.host import Dashboard, dashboard
 
 ALL_AGENTS = "*"
 
@@ -91,8 +89,8 @@ class SteerModal(ModalScreen[Any]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="steer.cancel")]
 
     @property
-    def fleet_app(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet_app(self) -> Dashboard:
+        return dashboard(self)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker messages do not bubble: hand them to the app's one failure handler."""
@@ -467,8 +465,8 @@ class LogScreen(Screen[None]):
         self.events: list[Event] = []
 
     @property
-    def fleet_app(self) -> FleetApp:
-        return cast("FleetApp", self.app)
+    def fleet_app(self) -> Dashboard:
+        return dashboard(self)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker messages do not bubble: hand them to the app's one failure handler."""

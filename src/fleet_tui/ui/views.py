@@ -37,13 +37,12 @@ class FilterInput(Input):
         self.post_message(self.Submitted(self, ""))
 
 
-def binding_ids() -> set[str]:
-    """Every binding id of the dashboard and its screens: what a keymap may remap."""
-    from fleet_tui.ui.app import FleetApp
-
+def binding_ids(app_class: type[Any]) -> set[str]:
+    """Every binding id of the dashboard (`app_class`, with its mixins) and its screens: what a
+    keymap may remap. The class is passed in: ui/app.py imports this module."""
     found = {
         b.id
-        for base in FleetApp.__mro__
+        for base in app_class.__mro__
         for b in base.__dict__.get("BINDINGS", [])
         if isinstance(b, Binding) and b.id
     }
@@ -63,13 +62,13 @@ def binding_ids() -> set[str]:
     return found
 
 
-def check_settings(settings: Settings, file: str, themes: set[str]) -> None:
+def check_settings(settings: Settings, file: str, themes: set[str], app_class: type[Any]) -> None:
     """Names in the settings that only the UI knows: themes and binding ids (SpecError if wrong)."""
     if settings.theme is not None and settings.theme not in themes:
         raise SpecError(
             file, "theme", f"unknown theme {settings.theme!r}", f"themes: {', '.join(sorted(themes))}"
         )
-    known = binding_ids()
+    known = binding_ids(app_class)
     for binding in settings.keymap:
         if binding not in known:
             raise SpecError(
