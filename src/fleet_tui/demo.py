@@ -452,19 +452,16 @@ def _make_repo(demo: Demo, speed: float) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     demo.fleet_file.write_text(fleet_toml(demo.name, demo.socket, demo.scripts, speed), encoding="utf-8")
-    git.run(repo, "init", "-q")
     # The demo's own identity and settings: a fresh machine may have no git identity, and signing
     # or hooks from the person's config must not stop the agents' commits or the merges.
-    for key, value in (
-        ("user.name", "fleet-tui demo"),
-        ("user.email", "demo@fleet-tui.invalid"),
-        ("commit.gpgsign", "false"),
-        ("core.hooksPath", str(demo.folder / "no-hooks")),
-    ):
-        git.run(repo, "config", key, value)
-    git.run(repo, "symbolic-ref", "HEAD", "refs/heads/main")  # `init -b` needs git 2.28
-    git.run(repo, "add", "-A")
-    git.run(repo, "commit", "-q", "-m", "inventory 0.1.0: items, stock, a text report")
+    config = {
+        "user.name": "fleet-tui demo",
+        "user.email": "demo@fleet-tui.invalid",
+        "commit.gpgsign": "false",
+        "core.hooksPath": str(demo.folder / "no-hooks"),
+    }
+    git.init_repo(repo, "main", config)
+    git.commit_all(repo, "inventory 0.1.0: items, stock, a text report")
 
 
 # ---------------------------------------------------------------------------------------------

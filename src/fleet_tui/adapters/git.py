@@ -42,7 +42,7 @@ def require_git() -> None:
         )
 
 
-def run(
+def _run(
     cwd: Path | str,
     *args: str,
     env: dict[str, str] | None = None,
@@ -66,10 +66,10 @@ def run(
     return str(out)
 
 
-def ok(cwd: Path | str, *args: str) -> bool:
+def _ok(cwd: Path | str, *args: str) -> bool:
     """True when the git command succeeds (for yes/no questions like `merge-base --is-ancestor`)."""
     try:
-        run(cwd, *args)
+        _run(cwd, *args)
     except ExternalCommandFailed:
         return False
     return True
@@ -79,7 +79,7 @@ def repo_root(cwd: Path) -> Path:
     """The top of the main working tree that holds `cwd` (from a linked worktree too)."""
     require_git()
     try:
-        common = run(cwd, "rev-parse", "--path-format=absolute", "--git-common-dir")
+        common = _run(cwd, "rev-parse", "--path-format=absolute", "--git-common-dir")
     except (ExternalCommandFailed, OSError):
         raise EnvironmentProblem(
             f"{cwd} is not inside a git repository",
@@ -88,40 +88,52 @@ def repo_root(cwd: Path) -> Path:
     common_dir = Path(common)
     if common_dir.name == ".git":
         return common_dir.parent
-    return Path(run(cwd, "rev-parse", "--show-toplevel"))
+    return Path(_run(cwd, "rev-parse", "--show-toplevel"))
 
 
 def git_common_dir(root: Path) -> Path:
-    return Path(run(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+    return Path(_run(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
 
 
 def current_branch(root: Path) -> str | None:
     try:
-        return run(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+        return _run(root, "symbolic-ref", "--quiet", "--short", "HEAD")
     except ExternalCommandFailed:
         return None
 
 
 def branch_exists(root: Path, branch: str) -> bool:
-    return ok(root, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}")
+    return _ok(root, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}")
 
 
 def rev_parse(root: Path, ref: str) -> str:
-    return run(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return _run(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+
+
+def has_commits(root: Path) -> bool:
+    return _ok(root, "rev-parse", "--verify", "--quiet", "HEAD")
+
+
+def init_repo(path: Path, branch: str, config: dict[str, str]) -> None:
+    """A new repository in `path` on `branch`, with these local config values."""
+    _run(path, "init", "-q")
+    for key, value in config.items():
+        _run(path, "config", key, value)
+    _run(path, "symbolic-ref", "HEAD", f"refs/heads/{branch}")  # `init -b` needs git 2.28
 
 
 def branch_tips(root: Path) -> str:
     """Every branch's tip, one `<sha> <ref>` line each: equal output means no branch moved."""
-    return run(root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/")
+    return _run(root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/")
 
 
 def create_branch(root: Path, branch: str, start: str) -> None:
-    run(root, "branch", branch, start)
+    _run(root, "branch", branch, start)
 
 
 def worktrees(root: Path) -> dict[Path, str | None]:
     """Registered worktrees: path -> branch (None when detached)."""
-    out = run(root, "worktree", "list", "--porcelain")
+    out = _run(root, "worktree", "list", "--porcelain")
     result: dict[Path, str | None] = {}
     current: Path | None = None
     for line in out.splitlines():
@@ -135,16 +147,16 @@ def worktrees(root: Path) -> dict[Path, str | None]:
 
 def add_worktree(root: Path, path: Path, branch: str, *, missing_ok: bool = False) -> None:
     """Check `branch` out at `path`; `missing_ok` re-adds a registered worktree deleted by hand."""
-    run(root, "worktree", "add", *(["--force"] if missing_ok else []), str(path), branch)
+    _run(root, "worktree", "add", *(["--force"] if missing_ok else []), str(path), branch)
 
 
 def tracked_files(root: Path, ref: str) -> list[str]:
-    out = run(root, "ls-tree", "-r", "-z", "--name-only", ref, strip=False)
+    out = _run(root, "ls-tree", "-r", "-z", "--name-only", ref, strip=False)
     return [p for p in out.split("\0") if p]
 
 
 def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
-    return ok(root, "merge-base", "--is-ancestor", ancestor, descendant)
+    return _ok(root, "merge-base", "--is-ancestor", ancestor, descendant)
 
 
 def exclude_path(root: Path, pattern: str) -> bool:
@@ -163,7 +175,7 @@ def exclude_path(root: Path, pattern: str) -> bool:
 
 def is_clean(path: Path) -> bool:
     """No staged, unstaged or untracked changes (ignored files do not count)."""
-    return run(path, "status", "--porcelain", "--untracked-files=normal") == ""
+    return _run(path, "status", "--porcelain", "--untracked-files=normal") == ""
 
 
 # -- reading a worktree ---------------------------------------------------------------------------
@@ -207,19 +219,19 @@ def count_new_file(path: Path) -> tuple[int | None, int | None]:
 
 
 def untracked_files(path: Path) -> list[str]:
-    out = run(path, "ls-files", "--others", "--exclude-standard", "-z", strip=False)
+    out = _run(path, "ls-files", "--others", "--exclude-standard", "-z", strip=False)
     return [p for p in out.split("\0") if p and not p.endswith("/")]
 
 
 def read_worktree(path: Path, base: str) -> WorktreeReading:
     """Every change of the worktree against its merge-base with `base`, and commits ahead."""
     try:
-        numstat = run(path, "diff", "--numstat", "-z", "--merge-base", base, strip=False)
+        numstat = _run(path, "diff", "--numstat", "-z", "--merge-base", base, strip=False)
         files = parse_numstat_z(numstat)
         for rel in untracked_files(path):
             added, removed = count_new_file(path / rel)
             files.append(FileChange(path=rel, added=added, removed=removed, untracked=True))
-        ahead = int(run(path, "rev-list", "--count", f"{base}..HEAD") or 0)
+        ahead = int(_run(path, "rev-list", "--count", f"{base}..HEAD") or 0)
     except (ExternalCommandFailed, OSError) as exc:
         return WorktreeReading(error=str(exc))
     files.sort(key=lambda f: f.path)
@@ -229,18 +241,18 @@ def read_worktree(path: Path, base: str) -> WorktreeReading:
 def diff_text(path: Path, base: str, file: str, *, untracked: bool = False) -> str:
     """The unified diff of one file against the merge-base (untracked: against nothing)."""
     if untracked:  # `diff --no-index` exits 1 when the files differ
-        return run(path, "diff", "--no-index", "--", os.devnull, file, ok_codes=(0, 1))
-    return run(path, "diff", "--merge-base", base, "--", file)
+        return _run(path, "diff", "--no-index", "--", os.devnull, file, ok_codes=(0, 1))
+    return _run(path, "diff", "--merge-base", base, "--", file)
 
 
 def file_states(path: Path, base: str) -> dict[str, tuple[str, ...]]:
     """Where each changed file's change lives: "committed" (on the branch since the merge-base),
     "uncommitted" (differs from HEAD, staged or not), "untracked"; a file can be both of the first two.
     Read only, like `read_worktree`."""
-    committed = run(
+    committed = _run(
         path, "diff", "--name-only", "-z", "--no-renames", "--merge-base", base, "HEAD", strip=False
     )
-    uncommitted = run(path, "diff", "--name-only", "-z", "--no-renames", "HEAD", strip=False)
+    uncommitted = _run(path, "diff", "--name-only", "-z", "--no-renames", "HEAD", strip=False)
     states: dict[str, list[str]] = {}
     for state, out in (("committed", committed), ("uncommitted", uncommitted)):
         for rel in out.split("\0"):
@@ -253,7 +265,7 @@ def file_states(path: Path, base: str) -> dict[str, tuple[str, ...]]:
 
 def commits_since(path: Path, base: str) -> list[tuple[str, str]]:
     """(short hash, subject) of the commits on HEAD not in base, newest first."""
-    out = run(path, "log", "--format=%h%x00%s", f"{base}..HEAD")
+    out = _run(path, "log", "--format=%h%x00%s", f"{base}..HEAD")
     return [tuple(line.split("\0", 1)) for line in out.splitlines() if "\0" in line]  # type: ignore[misc]
 
 
@@ -297,7 +309,7 @@ def _with_temp_index(
     holder = tempfile.TemporaryDirectory(prefix="fleet-index-")
     env = {"GIT_INDEX_FILE": str(Path(holder.name) / "index")}
     if fill:
-        run(worktree, "read-tree", fill, env=env)
+        _run(worktree, "read-tree", fill, env=env)
     return holder, env
 
 
@@ -307,15 +319,15 @@ def work_tree(worktree: Path) -> str:
     """
     holder, env = _with_temp_index(worktree, "HEAD")
     with holder:
-        run(worktree, "add", "-A", "--", ".", env=env)
+        _run(worktree, "add", "-A", "--", ".", env=env)
         # Files the agent staged on purpose although .gitignore matches them are work as well.
         staged = _split_z(
-            run(worktree, "diff", "--cached", "--name-only", "--diff-filter=A", "-z", "HEAD", strip=False)
+            _run(worktree, "diff", "--cached", "--name-only", "--diff-filter=A", "-z", "HEAD", strip=False)
         )
         present = [p for p in staged if (worktree / p).exists() or (worktree / p).is_symlink()]
         if present:
-            run(worktree, "add", "-f", "--", *present, env=env)
-        return run(worktree, "write-tree", env=env)
+            _run(worktree, "add", "-f", "--", *present, env=env)
+        return _run(worktree, "write-tree", env=env)
 
 
 def work_commit(worktree: Path, message: str) -> tuple[str, str] | None:
@@ -323,9 +335,9 @@ def work_commit(worktree: Path, message: str) -> tuple[str, str] | None:
     None when there is nothing uncommitted. No ref is written."""
     head = rev_parse(worktree, "HEAD")
     tree = work_tree(worktree)
-    if tree == run(worktree, "rev-parse", f"{head}^{{tree}}"):
+    if tree == _run(worktree, "rev-parse", f"{head}^{{tree}}"):
         return None
-    return run(worktree, "commit-tree", tree, "-p", head, "-m", message), head
+    return _run(worktree, "commit-tree", tree, "-p", head, "-m", message), head
 
 
 def save_snapshot(
@@ -342,7 +354,7 @@ def save_snapshot(
     newest = next(iter(list_snapshots(worktree, agent, with_files=False)), None)
 
     def tree_of(ref: str) -> str:
-        return run(worktree, "rev-parse", f"{ref}^{{tree}}")
+        return _run(worktree, "rev-parse", f"{ref}^{{tree}}")
 
     if newest and newest.parent == head and tree_of(newest.commit) == tree_of(commit):
         return None
@@ -352,14 +364,14 @@ def save_snapshot(
         name = base_name if attempt == 0 else f"{base_name}-{attempt}"
         ref = f"{SNAPSHOT_REFS}/{agent}/{name}"
         # The empty old value makes update-ref refuse to overwrite an existing snapshot.
-        if ok(worktree, "update-ref", "-m", message, ref, commit, ""):
+        if _ok(worktree, "update-ref", "-m", message, ref, commit, ""):
             return snapshot_info(worktree, ref)
     raise ExternalCommandFailed(f"could not write a snapshot ref for {agent}")
 
 
 def snapshot_files(cwd: Path, commit: str) -> tuple[tuple[str, str], ...]:
     """(status, path) of what a snapshot changed against the HEAD it was taken on."""
-    out = run(
+    out = _run(
         cwd, "diff-tree", "-r", "--no-renames", "--name-status", "-z", f"{commit}^", commit, strip=False
     )
     tokens = _split_z(out)
@@ -368,7 +380,7 @@ def snapshot_files(cwd: Path, commit: str) -> tuple[tuple[str, str], ...]:
 
 def snapshot_info(cwd: Path, ref: str, *, with_files: bool = True) -> WorkSnapshot:
     fmt = "%(objectname)%00%(creatordate:unix)%00%(subject)"
-    line = run(cwd, "for-each-ref", f"--format={fmt}", ref)
+    line = _run(cwd, "for-each-ref", f"--format={fmt}", ref)
     commit, when, subject = line.split("\0", 2)
     parent = rev_parse(cwd, f"{commit}^")
     files = snapshot_files(cwd, commit) if with_files else ()
@@ -377,7 +389,7 @@ def snapshot_info(cwd: Path, ref: str, *, with_files: bool = True) -> WorkSnapsh
 
 def list_snapshots(cwd: Path, agent: str, *, with_files: bool = True) -> list[WorkSnapshot]:
     """An agent's snapshots, newest first."""
-    out = run(cwd, "for-each-ref", "--format=%(refname)", f"{SNAPSHOT_REFS}/{agent}/")
+    out = _run(cwd, "for-each-ref", "--format=%(refname)", f"{SNAPSHOT_REFS}/{agent}/")
     refs = sorted(out.splitlines(), key=lambda r: r.rsplit("/", 1)[-1], reverse=True)
     return [snapshot_info(cwd, r, with_files=with_files) for r in refs if r]
 
@@ -392,7 +404,7 @@ def find_snapshot(cwd: Path, agent: str, name: str) -> WorkSnapshot | None:
 
 def changed_between(cwd: Path, old: str, new: str, paths: tuple[str, ...] = ()) -> set[str]:
     """Paths whose content or mode differs between two trees (or commits)."""
-    out = run(
+    out = _run(
         cwd, "diff-tree", "-r", "--no-renames", "--name-only", "-z", old, new, "--", *paths, strip=False
     )
     return set(_split_z(out))
@@ -430,13 +442,13 @@ def restore_files(worktree: Path, snapshot: WorkSnapshot) -> list[str]:
                 target = worktree / rel
                 if target.is_dir() and not target.is_symlink():
                     raise ExternalCommandFailed(f"{target} is a folder; the snapshot has a file there")
-            run(worktree, "checkout-index", "-f", "--", *written, env=env)
+            _run(worktree, "checkout-index", "-f", "--", *written, env=env)
     return sorted(deleted + written)
 
 
 def uncommitted_files(worktree: Path) -> list[str]:
     """Modified, deleted, staged and untracked files (ignored ones excepted), read only."""
-    out = run(
+    out = _run(
         worktree, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", strip=False
     )
     return sorted({entry[3:] for entry in _split_z(out) if len(entry) > 3})
@@ -444,7 +456,7 @@ def uncommitted_files(worktree: Path) -> list[str]:
 
 def merge_check(root: Path, ours: str, theirs: str) -> MergeCheck:
     """Would merging `theirs` into `ours` conflict? Writes objects only, never a ref or a file."""
-    out = run(
+    out = _run(
         root, "merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs,
         strip=False, ok_codes=(0, 1),
     )  # fmt: skip
@@ -459,13 +471,13 @@ def commit_tree(root: Path, tree: str, parents: tuple[str, ...], message: str) -
     args: list[str] = []
     for parent in parents:
         args += ["-p", parent]
-    return run(root, "commit-tree", tree, *args, "-m", message)
+    return _run(root, "commit-tree", tree, *args, "-m", message)
 
 
 def commit_all(worktree: Path, message: str) -> str:
     """Commit everything uncommitted in the worktree to its branch (this does use its index)."""
-    run(worktree, "add", "-A")
-    run(worktree, "commit", "-q", "--no-verify", "-m", message)
+    _run(worktree, "add", "-A")
+    _run(worktree, "commit", "-q", "--no-verify", "-m", message)
     return rev_parse(worktree, "HEAD")
 
 
@@ -476,23 +488,23 @@ def merge_no_ff(root: Path, branch: str, message: str) -> tuple[bool, str]:
     """
     before = rev_parse(root, "HEAD")
     try:
-        run(root, "merge", "--no-ff", "--no-edit", "-m", message, branch)
+        _run(root, "merge", "--no-ff", "--no-edit", "-m", message, branch)
         return True, ""
     except ExternalCommandFailed as exc:
-        ok(root, "merge", "--abort")
+        _ok(root, "merge", "--abort")
         if rev_parse(root, "HEAD") != before:
-            run(root, "reset", "--merge", before)
+            _run(root, "reset", "--merge", before)
         return False, exc.message
 
 
 def remove_worktree(root: Path, path: Path, *, force: bool = False) -> None:
     """Remove a worktree; `force` also when it has changes (the caller snapshotted them first)."""
-    run(root, "worktree", "remove", *(["--force"] if force else []), str(path))
+    _run(root, "worktree", "remove", *(["--force"] if force else []), str(path))
 
 
 def delete_branch(root: Path, branch: str) -> None:
     """Delete a branch outright; the caller checked that it is merged, or was told to anyway."""
-    run(root, "branch", "-D", branch)
+    _run(root, "branch", "-D", branch)
 
 
 def commit_files(root: Path, ref: str, limit: int) -> list[tuple[str, ...]]:
@@ -502,7 +514,7 @@ def commit_files(root: Path, ref: str, limit: int) -> list[tuple[str, ...]]:
     detection (a rename lists both paths, which is what co-change counting wants anyway)."""
     if limit <= 0:
         return []
-    out = run(
+    out = _run(
         root,
         "log",
         f"-n{limit}",
@@ -526,7 +538,7 @@ IMPORT_LINE = r"^\s*(import|from)\s|require\(|import\("
 
 def import_lines(root: Path, ref: str) -> list[tuple[str, str]]:
     """(path, line) of every line in `ref` that looks like an import (Python, JS/TS), one `git grep`."""
-    out = run(root, "grep", "-I", "-z", "-E", "-e", IMPORT_LINE, ref, "--", strip=False, ok_codes=(0, 1))
+    out = _run(root, "grep", "-I", "-z", "-E", "-e", IMPORT_LINE, ref, "--", strip=False, ok_codes=(0, 1))
     found = []
     prefix = f"{ref}:"
     for line in out.splitlines():
@@ -541,7 +553,7 @@ def import_lines(root: Path, ref: str) -> list[tuple[str, str]]:
 
 def branch_commits(root: Path) -> dict[str, str]:
     """Every local branch and the commit it points at, in one call."""
-    out = run(root, "for-each-ref", "--format=%(objectname) %(refname:short)", "refs/heads/")
+    out = _run(root, "for-each-ref", "--format=%(objectname) %(refname:short)", "refs/heads/")
     tips: dict[str, str] = {}
     for line in out.splitlines():
         commit, _, branch = line.partition(" ")
@@ -552,40 +564,40 @@ def branch_commits(root: Path) -> dict[str, str]:
 
 def add_detached_worktree(root: Path, path: Path, commit: str) -> None:
     """A throwaway worktree at `commit`, on no branch (for verify on a merge result)."""
-    run(root, "worktree", "add", "--detach", "--quiet", str(path), commit)
+    _run(root, "worktree", "add", "--detach", "--quiet", str(path), commit)
 
 
 def drop_worktree(root: Path, path: Path) -> None:
     """Remove a throwaway worktree, whatever it holds, and forget it."""
-    ok(root, "worktree", "remove", "--force", "--force", str(path))
+    _ok(root, "worktree", "remove", "--force", "--force", str(path))
     shutil.rmtree(path, ignore_errors=True)
-    ok(root, "worktree", "prune")
+    _ok(root, "worktree", "prune")
 
 
 def diff_since_merge_base(root: Path, base: str, tip: str) -> str:
     """What `tip` changed since it left `base` (the three-dot diff a reviewer reads)."""
-    return run(root, "diff", "--no-color", f"{base}...{tip}", strip=False)
+    return _run(root, "diff", "--no-color", f"{base}...{tip}", strip=False)
 
 
 def reset_worktree(worktree: Path, commit: str) -> None:
     """Point a worktree (and its branch) at `commit`, tracked files as there. Snapshot first:
     this drops uncommitted changes to tracked files (used for a reviewer's throwaway worktree)."""
-    run(worktree, "reset", "--quiet", "--hard", commit)
+    _run(worktree, "reset", "--quiet", "--hard", commit)
 
 
 def merge_in_worktree(worktree: Path, ref: str, message: str) -> tuple[bool, str]:
     """`git merge --no-ff ref` in an agent's worktree; on failure abort, leaving it as it was."""
     before = rev_parse(worktree, "HEAD")
     try:
-        run(worktree, "merge", "--no-ff", "--no-edit", "-m", message, ref)
+        _run(worktree, "merge", "--no-ff", "--no-edit", "-m", message, ref)
         return True, ""
     except ExternalCommandFailed as exc:
-        ok(worktree, "merge", "--abort")
+        _ok(worktree, "merge", "--abort")
         if rev_parse(worktree, "HEAD") != before:
-            run(worktree, "reset", "--merge", before)
+            _run(worktree, "reset", "--merge", before)
         return False, exc.message
 
 
 def fast_forward(worktree: Path, commit: str) -> None:
     """Move a clean worktree's branch forward to `commit` (refuses anything but a fast-forward)."""
-    run(worktree, "merge", "--ff-only", "--quiet", commit)
+    _run(worktree, "merge", "--ff-only", "--quiet", commit)

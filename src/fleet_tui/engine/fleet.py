@@ -165,7 +165,7 @@ class Fleet:
                 "as untracked files",
                 "choose a folder outside the repository, e.g. the default ../<repo>-fleet",
             )
-        if not git.ok(root, "rev-parse", "--verify", "--quiet", "HEAD"):
+        if not git.has_commits(root):
             raise EnvironmentProblem(
                 f"the repository {root} has no commits yet",
                 "commit something first: every agent's branch starts from a commit of the base branch",
