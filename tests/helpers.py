@@ -1,13 +1,17 @@
-"""Waiting helpers: poll real tmux and git until a condition holds, instead of sleeping."""
+"""Shared test helpers: waiting (poll real tmux and git, or a Pilot app, until a condition holds,
+instead of sleeping), comparing file trees, reading an agent's pane."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
+from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
-from fleet_tui.models import FleetSnapshot
+from fleet_tui.models import FleetSnapshot, PaneReading
 
 T = TypeVar("T")
 
@@ -41,3 +45,40 @@ def wait_snapshot(
             summary = [(a.name, a.status.value, a.status_reason, a.tail[-2:]) for a in snapshot.agents]
             raise AssertionError(f"timed out waiting for {what or predicate}: {summary}")
         time.sleep(0.2)
+
+
+async def until(pilot: Any, check: Callable[[], object], what: str = "", timeout: float = 30.0) -> None:
+    """In a Pilot test: let the app run until `check()` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
+        await pilot.pause(0.05)
+
+
+def files_of(root: Path, skip: tuple[str, ...] = (".git",)) -> dict[str, bytes]:
+    """Every file under `root` with its bytes (folders named in `skip` left out): to compare trees."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not set(skip) & set(p.relative_to(root).parts)
+    }
+
+
+def pane_of(fleet: Fleet, name: str) -> PaneReading:
+    return next(p for p in fleet.tmux.list_panes(fleet.session) if p.agent == name)
+
+
+def screen_of(fleet: Fleet, name: str) -> str:
+    """The agent's pane as tmux shows it now (a fresh capture)."""
+    return next(p.screen for p in fleet.tmux.read(fleet.session) if p.agent == name)
+
+
+def pane_text(fleet: Fleet, name: str) -> str:
+    """The agent's pane as the person would see it (tmux's own capture, no escapes)."""
+    pane_id = fleet.pane_id(name)
+    assert pane_id is not None
+    return subprocess.run(
+        ["tmux", "-L", fleet.tmux.socket, "capture-pane", "-p", "-t", pane_id],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip

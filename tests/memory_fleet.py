@@ -224,6 +224,7 @@ class StaticSource:
     def __post_init__(self) -> None:
         self._queue: queue.Queue[FleetSnapshot] = queue.Queue()
         self._latest = self.snapshots[-1] if self.snapshots else None
+        self.stopped = threading.Event()  # set when the monitor loop (`run`) has returned
         for snapshot in self.snapshots:
             self._queue.put(snapshot)
 
@@ -248,6 +249,12 @@ class StaticSource:
     # -- readings ---------------------------------------------------------------------------
 
     def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
+        try:
+            self._run(publish, stop, on_error)
+        finally:
+            self.stopped.set()
+
+    def _run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
         last: FleetSnapshot | None = None
         while not stop.is_set():
             try:

@@ -51,11 +51,22 @@ def test_corpus_covers_every_agent_and_label() -> None:
     assert statuses["waiting"] >= 5 and statuses["idle"] >= 5
 
 
+# Screens the presets are known to misread, and what they read them as instead. A working shell
+# that prints nothing has no busy indicator: only its output moving shows work, which a screen
+# judged as quiet for an hour cannot (the live monitor sees the output change).
+KNOWN_MISSES = {
+    "shell/working-loop-printing.txt": Status.IDLE,
+    "shell/working-sleep-no-output.txt": Status.IDLE,
+}
+
+
 @pytest.mark.parametrize("label", LABELS, ids=[label["file"] for label in LABELS])
-def test_no_waiting_screen_is_read_as_working(label: dict) -> None:
+def test_each_screen_reads_as_labelled(label: dict) -> None:
     status, reason = verdict_for(label)
+    wanted = KNOWN_MISSES.get(label["file"], expected(label))
+    assert status == wanted, f"{label['file']}: expected {wanted.value}, got {status.value} ({reason})"
     if label["status"] == "waiting":
-        assert status != Status.WORKING, f"{label['file']}: {reason}"
+        assert status != Status.WORKING, f"{label['file']}: a question read as work ({reason})"
 
 
 def test_accuracy_per_agent_and_overall() -> None:

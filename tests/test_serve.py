@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_for
+from helpers import pane_text, wait_for
 
 from fleet_tui.cli.serve import is_loopback
 from fleet_tui.engine.actions import up
@@ -33,15 +33,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def pane_text(fleet: Fleet, name: str) -> str:
-    pane_id = fleet.pane_id(name)
-    assert pane_id is not None
-    return subprocess.run(
-        ["tmux", "-L", fleet.tmux.socket, "capture-pane", "-p", "-t", pane_id],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from helpers import wait_for, wait_snapshot
+from helpers import files_of, pane_of, screen_of, wait_for, wait_snapshot
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.adapters import processes
@@ -16,23 +15,6 @@ from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.state import load_state, read_events
 from fleet_tui.errors import ActionRefused
 from fleet_tui.models import Status
-
-
-def pane_of(fleet, name):
-    return next(p for p in fleet.tmux.list_panes(fleet.session) if p.agent == name)
-
-
-def screen_of(fleet, name) -> str:
-    panes = fleet.tmux.read(fleet.session)
-    return next(p.screen for p in panes if p.agent == name)
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
 
 
 def test_kill_ends_whole_tree_keeps_work_and_is_harmless_twice(make_fleet) -> None:

@@ -7,10 +7,10 @@ then look at them in tests/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
+from helpers import until
 from memory_fleet import NOW, StaticSource, demo_source
 from textual.widgets import Button, DataTable, Static
 
@@ -45,14 +45,6 @@ QUEUE = QueuePlan(
 
 def steerable(**kwargs: Any) -> StaticSource:
     return demo_source(base="main", event_log=list(EVENTS), queue_plan=QUEUE, **kwargs)
-
-
-async def until(pilot: Any, check: Callable[[], object], what: str = "", timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await pilot.pause(0.02)
 
 
 async def loaded(pilot: Any) -> FleetApp:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from helpers import wait_for, wait_snapshot
+from helpers import files_of, wait_for, wait_snapshot
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.engine import actions
@@ -16,17 +16,13 @@ from fleet_tui.engine.state import load_state, read_events
 from fleet_tui.models import Status
 
 
-def files_of(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not {".git", ".fleet"} & set(p.relative_to(root).parts)
-    }
-
-
 def base_state(repo: Path) -> tuple[str, str, dict[str, bytes]]:
     """Base's commit id, `git status` of the main checkout and every byte of its files."""
-    return git(repo, "rev-parse", "main"), git(repo, "status", "--porcelain"), files_of(repo)
+    return (
+        git(repo, "rev-parse", "main"),
+        git(repo, "status", "--porcelain"),
+        files_of(repo, skip=(".git", ".fleet")),
+    )
 
 
 def committed(fleet, *names: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_FILES, git
+from helpers import files_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -55,14 +56,6 @@ def apply(worktree: Path, changes: dict[str, bytes | None]) -> None:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
 
 
 def reset(worktree: Path, commit: str) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from conftest import git
+from helpers import until
 from textual.widgets import Button, DataTable, Select, Static
 
 from fleet_tui.engine.actions import up
@@ -26,14 +25,6 @@ from fleet_tui.ui.steer_screens import (
 )
 
 SIZE = (150, 45)
-
-
-async def until(pilot: Any, check: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await pilot.pause(0.05)
 
 
 def status_of(app: FleetApp, name: str) -> Status | None:

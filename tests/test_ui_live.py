@@ -6,13 +6,12 @@ import os
 import secrets
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_for
+from helpers import pane_text, until, wait_for
 
 from fleet_tui.adapters.tmux import client_env
 from fleet_tui.engine.actions import up
@@ -24,23 +23,6 @@ from fleet_tui.ui.source import LiveSource
 from fleet_tui.ui.widgets import DiffView, PanePreview
 
 FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
-
-
-async def until(pilot: Any, check: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or check}")
-        await pilot.pause(0.1)
-
-
-def pane_text(fleet: Fleet, name: str) -> str:
-    pane_id = fleet.pane_id(name)
-    assert pane_id is not None
-    return subprocess.run(
-        ["tmux", "-L", fleet.tmux.socket, "capture-pane", "-p", "-t", pane_id],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
 
 
 def cli(fleet: Fleet, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -189,4 +171,10 @@ def test_attach_from_the_dashboard_inside_tmux_and_back(make_fleet: Any, outer_t
     wait_for(lambda: "base main" in screen() and "beta · pane" in screen(), timeout=20,
              what="dashboard back with beta selected")  # fmt: skip
     keys("q")
+    # q ends the dashboard, and with it the person's session (its only command): it really quit.
+    wait_for(
+        lambda: subprocess.run(["tmux", "-L", outer_tmux, "has-session", "-t", "person"],
+                               capture_output=True, check=False).returncode != 0,
+        timeout=20, what="the dashboard to quit",
+    )  # fmt: skip
     wait_for(lambda: "fleet-tui" not in screen() or "base main" not in screen(), timeout=20, what="quit")

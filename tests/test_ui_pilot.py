@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
+from helpers import until
 from memory_fleet import NOW, StaticSource, demo_snapshot, demo_source
 from textual import events
 from textual.binding import Binding, BindingType
@@ -24,14 +24,6 @@ SIZE = (140, 40)
 
 def make_app(source: StaticSource | None = None) -> FleetApp:
     return FleetApp(source or demo_source(), clock=lambda: NOW)
-
-
-async def until(pilot: Any, check: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {check}")
-        await pilot.pause(0.02)
 
 
 async def started(pilot: Any) -> FleetApp:
@@ -175,19 +167,30 @@ async def test_keys_that_do_not_apply_are_dimmed_and_do_nothing() -> None:
 
 
 async def test_help_lists_every_key_including_later_ones() -> None:
-    class WithSteering(FleetApp):
-        BINDINGS: ClassVar[list[BindingType]] = [*FleetApp.BINDINGS, Binding("k", "kill", "Kill", id="kill")]
+    class WithLater(FleetApp):
+        BINDINGS: ClassVar[list[BindingType]] = [
+            *FleetApp.BINDINGS,
+            Binding("z", "zap", "Zap", id="later.zap"),
+        ]
 
-        def action_kill(self) -> None:
+        def action_zap(self) -> None:
             pass
 
-    app = WithSteering(demo_source(), clock=lambda: NOW)
+    assert not any(b.key == "z" for b in FleetApp.BINDINGS if isinstance(b, Binding))  # really later
+    app = WithLater(demo_source(), clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = {(key, does) for _, key, does, _ in key_rows(app)}
-        for key, does in [("d", "Diff"), ("a", "Attach"), ("s", "Send"), ("?", "Keys"), ("k", "Kill")]:
+        for key, does in [
+            ("d", "Diff"),
+            ("a", "Attach"),
+            ("s", "Send"),
+            ("?", "Keys"),
+            ("k", "Kill"),
+            ("z", "Zap"),
+        ]:
             assert (key, does) in listed
         assert ("esc", "Back") in listed and ("^t", "Multi-line") in listed
         await pilot.press("escape")
@@ -335,7 +338,13 @@ async def test_quit_key_stops_the_monitor_thread() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("q")
+        # Still inside the test: only the key can have ended the app (leaving the block would too).
+        deadline = time.monotonic() + 10
+        while app.is_running and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert not app.is_running, "q did not quit"
     assert app._stop.is_set()
+    assert source.stopped.wait(5), "the monitor thread is still running"
 
 
 async def test_a_key_moves_the_cursor_within_100ms_while_readings_take_2s() -> None:

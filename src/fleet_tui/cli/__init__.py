@@ -15,7 +15,7 @@ AREAS = [
     "steer",
     "roster",
     "serve",
-    "dashboard",
+    "panes",  # attach, send
 ]
 for _area in AREAS:
     importlib.import_module(f"fleet_tui.cli.{_area}")

@@ -26,6 +26,7 @@ from fleet_tui.handoff import HandoffData, build_handoff
 from fleet_tui.models import FileChange, FleetSnapshot, PaneReading
 from fleet_tui.pipeline import RetryContext
 from fleet_tui.scope import drift, mark_scope, overlap_for, overlaps
+from fleet_tui.spec import Agent
 from fleet_tui.status import classify, screen_tail
 
 PANE_TAIL = 20  # the old pane's last lines of output, in the handoff
@@ -183,24 +184,7 @@ def restart(
     """
     agent = fleet.agent(name)
     record = load_state(fleet.layout).agent(name)
-    if record.phase == Phase.MERGED:
-        raise ActionRefused(f"{name} is already merged into {fleet.base}", "there is nothing to restart")
-    if record.phase == Phase.QUEUED:
-        raise ActionRefused(
-            f"{name} is queued: it has not started yet",
-            "it starts by itself once its dependencies are merged",
-        )
-    require_worktree(fleet, name)
-    pane = fleet.live_pane(name)
-    if record.restarts >= agent.max_restarts and not force:
-        if not record.needs_human:
-            update_record(fleet, name, lambda r: setattr(r, "needs_human", True))
-            log_event(fleet.layout, name, "needs-human", restarts=record.restarts, max=agent.max_restarts)
-        raise ActionRefused(
-            f"{name} has been restarted {record.restarts} times (max_restarts = {agent.max_restarts}): "
-            "it needs a person to look at it",
-            "restart it anyway with --force (a confirmation in the dashboard), or raise max_restarts",
-        )
+    pane = _restartable(fleet, agent, record, force)
     attempt = record.restarts + 1
     snap = fleet.snapshot_work(name, f"before restart {attempt}")
     context = retry or pipeline_state.retry_for(fleet, name, note=note)
@@ -280,3 +264,28 @@ def auto_restart(fleet: Fleet, snapshot: FleetSnapshot, now: float | None = None
         done.append(outcome.message)
         state = None
     return done
+
+
+def _restartable(fleet: Fleet, agent: Agent, record: AgentState, force: bool) -> PaneReading:
+    """The pane to restart the agent in, or why not: merged, queued, no worktree or pane, past the
+    cap without `force` (then it is marked as needing a person)."""
+    name = agent.name
+    if record.phase == Phase.MERGED:
+        raise ActionRefused(f"{name} is already merged into {fleet.base}", "there is nothing to restart")
+    if record.phase == Phase.QUEUED:
+        raise ActionRefused(
+            f"{name} is queued: it has not started yet",
+            "it starts by itself once its dependencies are merged",
+        )
+    require_worktree(fleet, name)
+    pane = fleet.live_pane(name)
+    if record.restarts >= agent.max_restarts and not force:
+        if not record.needs_human:
+            update_record(fleet, name, lambda r: setattr(r, "needs_human", True))
+            log_event(fleet.layout, name, "needs-human", restarts=record.restarts, max=agent.max_restarts)
+        raise ActionRefused(
+            f"{name} has been restarted {record.restarts} times (max_restarts = {agent.max_restarts}): "
+            "it needs a person to look at it",
+            "restart it anyway with --force (a confirmation in the dashboard), or raise max_restarts",
+        )
+    return pane

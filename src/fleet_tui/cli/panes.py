@@ -1,4 +1,4 @@
-"""Dashboard companions for the shell: attach to an agent's pane, send text to it."""
+"""The agents' panes from the shell: attach to one (zoomed), send text to one."""
 
 from __future__ import annotations
 
