@@ -145,4 +145,4 @@ async def test_slash_filters_and_o_sorts_and_both_are_kept_across_snapshots() ->
 
         await pilot.press("slash", "escape")
         await pilot.pause()
-        assert not box.display and app.query == "" and app.table.row_count == 4
+        assert not box.display and app.filter_text == "" and app.table.row_count == 4

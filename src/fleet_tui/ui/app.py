@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -162,9 +163,9 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         self.query_one("#summary", Static).update(summary_text(snapshot))
         self.redraw_agents()
         if isinstance(self.screen, DiffScreen):
-            agent = snapshot.agent(self.screen.agent.name)
-            if agent is not None:
-                self.screen.update_agent(agent)
+            shown = snapshot.agent(self.screen.agent.name)
+            if shown is not None:
+                self.screen.update_agent(shown)
         self.refresh_applicable_keys()
         self._call_attention(fresh)
 
@@ -183,7 +184,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
             notice = f"{agent.name} {reason}"
             self.notices.append(notice)
             if self.source.notify:
-                severity = "error" if agent.status == Status.CRASHED else "warning"
+                severity: SeverityLevel = "error" if agent.status == Status.CRASHED else "warning"
                 title = "needs attention"
                 if agent.status == Status.READY:
                     severity, title = "information", "ready to merge"

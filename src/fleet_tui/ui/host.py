@@ -11,12 +11,23 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 if TYPE_CHECKING:
     from textual.binding import Binding, BindingsMap
+    from textual.command import Provider
     from textual.dom import DOMNode
     from textual.message import Message
     from textual.worker import Worker
 
     from fleet_tui.models import AgentSnapshot, FleetSnapshot
     from fleet_tui.ui.source import FleetSource
+
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    # The app's mixins (views, roster, steering) type-check as the App they are mixed into; at
+    # run time they are plain classes, FleetApp puts App last in its bases.
+    AppMixin = App[None]
+else:
+    AppMixin = object
 
 
 class Dashboard(Protocol):
@@ -36,6 +47,6 @@ class Dashboard(Protocol):
     async def run_action(self, action: str, default_namespace: Any = None) -> bool: ...
 
 
-def dashboard(node: DOMNode) -> Dashboard:
-    """The app `node` runs in, as the dashboard."""
+def dashboard(node: DOMNode | Provider) -> Dashboard:
+    """The app `node` (a widget, a screen, a palette provider) runs in, as the dashboard."""
     return cast("Dashboard", node.app)

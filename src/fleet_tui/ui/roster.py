@@ -24,7 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from fleet_tui.engine import roster
 from fleet_tui.errors import FleetError
 from fleet_tui.presets import BUILTIN_PRESETS
-from fleet_tui.ui.host import Dashboard, dashboard
+from fleet_tui.ui.host import AppMixin, Dashboard, dashboard
 
 if TYPE_CHECKING:
     from fleet_tui.engine.fleet import Fleet
@@ -276,7 +276,7 @@ class RemoveAgentScreen(RosterModal):
         self.post_message(RosterChanged(change.fleet, change.message))
 
 
-class RosterActions:
+class RosterActions(AppMixin):
     """Mixin of `FleetApp`: `n` adds an agent, `x` removes the selected one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -295,8 +295,6 @@ class RosterActions:
 
         @property
         def selected_agent(self) -> AgentSnapshot | None: ...
-        def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
         def swap_fleet(self, fleet: Fleet) -> None: ...
 
     def roster_applies(self, action: str) -> bool | None:

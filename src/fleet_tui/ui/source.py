@@ -26,8 +26,8 @@ from fleet_tui.engine.pipeline import Pipeline
 from fleet_tui.engine.state import Event, EventLog
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot
 
-Publish = Callable[[FleetSnapshot], None]
-OnError = Callable[[str], None]
+Publish = Callable[[FleetSnapshot], object]  # what it returns is ignored
+OnError = Callable[[str], object]
 RETRY_AFTER = 2.0  # seconds before the monitor is started again after it failed
 
 
@@ -69,7 +69,7 @@ class FleetSource(Protocol):
     def preflight(self, name: str) -> Preflight: ...
     def merge(self, name: str, commit_message: str | None, remove_worktree: bool) -> MergeResult: ...
     def plan_queue(self, snapshot: FleetSnapshot | None) -> QueuePlan: ...
-    def run_queue(self, plan: QueuePlan, on_step: Callable[[str], None]) -> QueueResult: ...
+    def run_queue(self, plan: QueuePlan, on_step: Callable[[str], object]) -> QueueResult: ...
     def auto_restart(self, snapshot: FleetSnapshot) -> list[str]: ...
 
 
@@ -181,7 +181,7 @@ class LiveSource:
     def plan_queue(self, snapshot: FleetSnapshot | None) -> QueuePlan:
         return actions.plan_queue(self._fleet, snapshot)
 
-    def run_queue(self, plan: QueuePlan, on_step: Callable[[str], None]) -> QueueResult:
+    def run_queue(self, plan: QueuePlan, on_step: Callable[[str], object]) -> QueueResult:
         return actions.run_queue(self._fleet, plan, on_step=on_step)
 
     def auto_restart(self, snapshot: FleetSnapshot) -> list[str]:

@@ -10,7 +10,7 @@ result screen in one place, `FleetApp.on_worker_state_changed`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -19,6 +19,7 @@ from textual.message import Message
 
 from fleet_tui.engine.actions import MergeRefused, QueuePlan, Stakes
 from fleet_tui.models import AgentSnapshot
+from fleet_tui.ui.host import AppMixin
 from fleet_tui.ui.steer_screens import (
     KillScreen,
     LogScreen,
@@ -67,7 +68,7 @@ def refused_details(exc: MergeRefused) -> Text:
     return details
 
 
-class SteeringActions:
+class SteeringActions(AppMixin):
     """Mixin of `FleetApp` with the steering bindings, actions, workers and result handlers."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -94,10 +95,6 @@ class SteeringActions:
         @property
         def selected_agent(self) -> AgentSnapshot | None: ...
         def request_refresh(self, names: list[str] | None = None) -> None: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
-        def post_message(self, message: Message) -> bool: ...
-        def refresh_bindings(self) -> None: ...
 
     _auto_restart_busy = False
 
@@ -112,7 +109,7 @@ class SteeringActions:
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in STEER_ACTIONS:
             return True if self.source.permit(action, self.selected_agent) else None
-        return super().check_action(action, parameters)  # type: ignore[misc,no-any-return]
+        return super().check_action(action, parameters)
 
     def _allowed(self, action: str) -> bool:
         """The engine's answer for the selected agent; a refusal is said (from the palette, say)."""

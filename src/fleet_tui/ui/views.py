@@ -18,6 +18,7 @@ from textual.widgets import Input
 from fleet_tui.errors import SpecError
 from fleet_tui.settings import Settings, save_setting
 from fleet_tui.ui.arrange import SORT_LABELS, arrange, next_sort
+from fleet_tui.ui.host import AppMixin
 
 if TYPE_CHECKING:
     from fleet_tui.models import AgentSnapshot, FleetSnapshot
@@ -79,7 +80,7 @@ def check_settings(settings: Settings, file: str, themes: set[str], app_class: t
             )
 
 
-class ViewActions:
+class ViewActions(AppMixin):
     """Mixin of `FleetApp`: the filter, the sort, the settings."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -108,14 +109,9 @@ class ViewActions:
 
         @property
         def table(self) -> AgentTable: ...
-        def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
-        def set_keymap(self, keymap: dict[str, str]) -> None: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
         def redraw_agents(self) -> None: ...
-        @property
-        def theme_changed_signal(self) -> Any: ...
 
-    query = ""
+    filter_text = ""  # not `query`: that would hide DOMNode.query on the app
     sort = "fleet"
     settings = Settings()
     settings_file: Path | None = None  # where the palette's theme is saved (None: not saved)
@@ -133,7 +129,7 @@ class ViewActions:
         if settings.bell is not None:
             self.source.bell = settings.bell
         self.settings_file = settings_file  # only now: the theme set above is not a change to save
-        self.theme_changed_signal.subscribe(self, self._theme_changed)  # type: ignore[arg-type]
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def _theme_changed(self, theme: Theme) -> None:
         if self.settings_file is not None and theme.name != self.settings.theme:
@@ -145,15 +141,15 @@ class ViewActions:
         try:
             save_setting("theme", name, path)
         except (OSError, SpecError) as exc:
-            self.notify(f"the theme was not saved in {path}: {exc}", severity="warning")  # type: ignore[call-arg]
+            self.notify(f"the theme was not saved in {path}: {exc}", severity="warning")
 
     def visible_agents(self, snapshot: FleetSnapshot) -> list[AgentSnapshot]:
-        return arrange(snapshot.agents, self.query, self.sort, set(self.attention))
+        return arrange(snapshot.agents, self.filter_text, self.sort, set(self.attention))
 
     def arrangement_title(self, shown: int, total: int) -> str:
         parts = ["agents"]
-        if self.query:
-            parts.append(f"filter “{self.query}”: {shown} of {total}")
+        if self.filter_text:
+            parts.append(f"filter “{self.filter_text}”: {shown} of {total}")
         if self.sort != "fleet":
             parts.append(f"by {SORT_LABELS[self.sort]}")
         return " · ".join(parts)
@@ -172,14 +168,14 @@ class ViewActions:
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "filter":
             return
-        self.query = event.value.strip()
+        self.filter_text = event.value.strip()
         self.redraw_agents()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "filter":
             return
-        self.query = event.value.strip()
+        self.filter_text = event.value.strip()
         box = self.query_one("#filter", FilterInput)
-        box.display = bool(self.query)  # a kept filter stays in sight
+        box.display = bool(self.filter_text)  # a kept filter stays in sight
         self.redraw_agents()
         self.table.focus()

@@ -125,7 +125,7 @@ def run_queue(
     *,
     verify_timeout: float = VERIFY_TIMEOUT,
     remove_worktrees: bool = False,
-    on_step: Callable[[str], None] | None = None,
+    on_step: Callable[[str], object] | None = None,
 ) -> QueueResult:
     """Merge the plan's agents one by one; stop at the first failure (earlier merges stay)."""
     result = QueueResult()

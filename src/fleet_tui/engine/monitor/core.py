@@ -265,10 +265,10 @@ class Monitor:
 
     def run(
         self,
-        publish: Callable[[FleetSnapshot], None],
+        publish: Callable[[FleetSnapshot], object],
         stop: threading.Event,
         interval: float = 1.0,
-        on_error: Callable[[str], None] | None = None,
+        on_error: Callable[[str], object] | None = None,
     ) -> None:
         """Publish snapshots until `stop` is set: each tick, and at once after a file event."""
         watcher = threading.Thread(
