@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from fleet_tui.adapters import processes
+from fleet_tui.engine import supervisor
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import AGENT_MARKER, agent_id
+from fleet_tui.engine.state import Layout
 
 REPO_FILES = {
     "README.md": "# sample\n",
@@ -51,6 +53,14 @@ def _hermetic_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _no_supervisor_left(tmp_path: Path) -> Iterator[None]:
+    """A supervisor that a test's `fleet-tui up` started in the background ends with the test."""
+    yield
+    for state_dir in [*tmp_path.glob("*/.fleet"), *tmp_path.glob("*/*/.fleet")]:
+        supervisor.stop(Layout(root=state_dir.parent, worktree_root=state_dir.parent), timeout=5.0)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -135,7 +145,9 @@ def make_fleet(repo: Path, tmp_path: Path, server: Any) -> Iterator[MakeFleet]:
 
     made: list[Fleet] = []
     yield make
-    # No test leaves an agent process behind, not even one that ignores SIGHUP and SIGTERM.
+    # No test leaves a supervisor or an agent process behind, not even one that ignores SIGTERM.
+    for fleet in made:
+        supervisor.stop(fleet.layout, timeout=5.0)
     for fleet in made:
         for agent in fleet.agents:
             processes.stop_pids(processes.with_env(AGENT_MARKER, agent_id(fleet.layout, agent.name)), 0.5)

@@ -163,6 +163,10 @@ class FleetSnapshot(Reading):
     agents: tuple[AgentSnapshot, ...]
     overlaps: tuple[OverlapEntry, ...] = ()
     queue: QueueView | None = None
+    # Set when the snapshot comes from the fleet's supervisor: its pid, and whether it still runs
+    # (the dashboard keeps showing the last picture, marked, when it stopped). None: read directly.
+    supervisor_pid: int | None = None
+    supervisor_alive: bool | None = None
 
     def agent(self, name: str) -> AgentSnapshot | None:
         return next((a for a in self.agents if a.name == name), None)

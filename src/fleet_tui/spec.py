@@ -72,7 +72,9 @@ class FleetSettings(BaseModel):
     panes_per_window: int = Field(4, ge=1, le=16)
     idle_after: float = Field(15.0, gt=0, le=86400, allow_inf_nan=False)
     bell: bool = True
-    notify: bool = True
+    notify: bool = True  # dashboard notices, and desktop notifications from the supervisor
+    # A shell command run by the supervisor when an agent needs a person; the event as JSON on stdin.
+    on_attention: str | None = None
     # How many doers (agents and tasks) run at once; the rest wait for a free slot, in file order.
     max_agents: int | None = Field(None, ge=1, le=1000)
 

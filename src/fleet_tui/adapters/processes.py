@@ -192,3 +192,68 @@ def _end_group(proc: subprocess.Popen[bytes], grace: float) -> None:
     # Whatever of the group is left (the leader ignored SIGTERM, or children outlived it) ends now.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+# -- background programs ------------------------------------------------------------------------
+
+
+def spawn_detached(argv: list[str], cwd: Path, env: dict[str, str], output: Path) -> int:
+    """Start a program in its own session (it outlives the terminal that started it); its output
+    goes to `output`. Returns its pid."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("ab") as out:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, close_fds=True,
+        )  # fmt: skip
+    return proc.pid
+
+
+def signal_pid(pid: int, sig: signal.Signals) -> bool:
+    """Send a signal; False when there is no such process."""
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def desktop_notify(title: str, body: str) -> str | None:
+    """A desktop notification where one is available (notify-send, osascript); quietly nothing
+    elsewhere. Returns the program used, or None."""
+    import shutil
+
+    if shutil.which("notify-send"):
+        argv = ["notify-send", "--app-name=fleet-tui", title, body]
+    elif shutil.which("osascript"):
+        # The texts travel as arguments, never inside the script: nothing in them is run.
+        script = [
+            "on run argv",
+            "display notification (item 2 of argv) with title (item 1 of argv)",
+            "end run",
+        ]
+        argv = ["osascript", *(a for line in script for a in ("-e", line)), title, body]
+    else:
+        return None
+    try:
+        subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return argv[0]
+
+
+def run_hook(command: str, stdin: str, cwd: Path, timeout: float = 30.0) -> tuple[int | None, str]:
+    """Run a person's shell command with `stdin` on its standard input: (exit code or None on a
+    timeout, the end of its output). Its whole process group ends on a timeout."""
+    proc = subprocess.Popen(
+        command, shell=True, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, _ = proc.communicate(stdin.encode("utf-8"), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None, f"timed out after {timeout:g} s"
+    return proc.returncode, out.decode("utf-8", "replace")[-2000:]

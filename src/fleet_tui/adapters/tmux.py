@@ -175,6 +175,14 @@ class Tmux:
             return 0
         return len([n for n in names if n.strip()])
 
+    def viewed_panes(self, session: str) -> set[str]:
+        """The panes a person is looking at: the active pane of each client attached to the session."""
+        try:
+            rows = self._cmd("list-clients", "-t", f"={session}", "-F", "#{pane_id}")
+        except ExternalCommandFailed:
+            return set()
+        return {r.strip() for r in rows if r.strip()}
+
     def kill_pane(self, pane_id: str) -> None:
         self._cmd("kill-pane", "-t", pane_id)
 

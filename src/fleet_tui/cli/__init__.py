@@ -16,6 +16,7 @@ AREAS = [
     "roster",
     "serve",
     "panes",  # attach, send
+    "supervise",  # supervise, watch
 ]
 for _area in AREAS:
     importlib.import_module(f"fleet_tui.cli.{_area}")

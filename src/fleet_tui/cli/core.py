@@ -11,8 +11,8 @@ from rich.table import Table
 
 from fleet_tui.cli.common import cli, err, fleet_from, fleet_options, open_dashboard, out
 from fleet_tui.coupling import HISTORY, MAX_COMMIT_FILES, MIN_TOGETHER, Coupling
-from fleet_tui.engine import actions
-from fleet_tui.engine.fleet import Plan
+from fleet_tui.engine import actions, supervisor
+from fleet_tui.engine.fleet import Fleet, Plan
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.planning import read_coupling
 from fleet_tui.errors import FleetError
@@ -193,6 +193,7 @@ def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_u
             out.print(f"  {change}")
     else:
         out.print(f"fleet {fleet.name!r} is already up: nothing to do")
+    ensure_supervisor(fleet)
     if no_ui:
         out.print(
             f"watch it: fleet-tui   |   raw panes: tmux -L {fleet.tmux.socket} attach -t {fleet.session}"
@@ -207,10 +208,29 @@ def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_u
 def down(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
     """Stop the fleet's tmux session. Worktrees, branches and state are kept."""
     fleet = fleet_from(ctx, directory, fleet_file)
+    # The supervisor first: it must not restart agents that `down` is stopping.
+    if supervisor.stop(fleet.layout):
+        out.print("stopped the fleet's supervisor")
     if fleet.down():
         out.print(f"stopped session {fleet.session!r}; worktrees, branches and .fleet/ are kept")
     else:
         out.print(f"session {fleet.session!r} is not running: nothing to do")
+
+
+def ensure_supervisor(fleet: Fleet) -> None:
+    """Start the fleet's supervisor unless it runs: it keeps the fleet while no dashboard is open."""
+    try:
+        running = supervisor.status(fleet.layout)
+        if running.running:
+            return
+        started = supervisor.start(fleet)
+    except FleetError as exc:
+        err.print(f"[yellow]warning:[/] {escape(exc.message)}")
+        return
+    out.print(
+        f"  started the supervisor (pid {started.pid}): it watches the fleet with no dashboard open; "
+        f"log in {fleet.layout.supervisor_log}"
+    )
 
 
 def print_status(snapshot: FleetSnapshot) -> None:
@@ -275,11 +295,19 @@ def status(
     require_tmux()
     from fleet_tui.engine import pipeline
 
-    snapshot = pipeline.view(fleet, take_snapshot(fleet, sample=sample))
+    # The supervisor's picture (gates and queue included) answers at once; without one, the fleet
+    # is sampled here.
+    running = supervisor.status(fleet.layout)
+    snapshot = supervisor.published(fleet.layout)
+    if snapshot is None:
+        snapshot = pipeline.view(fleet, take_snapshot(fleet, sample=sample)).model_copy(
+            update={"supervisor_alive": running.running}
+        )
     if as_json:
         click.echo(snapshot_json(snapshot))
     else:
         print_status(snapshot)
+        out.print(f"supervisor: {escape(running.describe())}", style="" if running.fresh() else "yellow")
 
 
 def snapshot_json(snapshot: FleetSnapshot) -> str:

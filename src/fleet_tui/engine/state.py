@@ -64,6 +64,22 @@ class Layout:
     def events_file(self) -> Path:
         return self.state_dir / "events.jsonl"
 
+    @property
+    def snapshot_file(self) -> Path:
+        return self.state_dir / "snapshot.json"
+
+    @property
+    def supervisor_lock(self) -> Path:
+        return self.state_dir / "supervisor.lock"
+
+    @property
+    def supervisor_file(self) -> Path:
+        return self.state_dir / "supervisor.json"
+
+    @property
+    def supervisor_log(self) -> Path:
+        return self.state_dir / "supervisor.log"
+
     def worktree(self, agent: str) -> Path:
         return self.worktree_root / agent
 

@@ -160,7 +160,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
                 self.attention[agent.name] = reason
                 if before is not None:
                     fresh.append((agent, reason))
-        self.query_one("#summary", Static).update(summary_text(snapshot))
+        self.query_one("#summary", Static).update(summary_text(snapshot, self.clock()))
         self.redraw_agents()
         if isinstance(self.screen, DiffScreen):
             shown = snapshot.agent(self.screen.agent.name)
@@ -375,4 +375,4 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
 
 def run_dashboard(fleet: Fleet, settings: Settings | None = None, settings_file: Path | None = None) -> None:
     """Open the dashboard on a live fleet (blocks until the person quits)."""
-    FleetApp(LiveSource(fleet), settings=settings, settings_file=settings_file).run()
+    FleetApp(LiveSource(fleet, supervised=True), settings=settings, settings_file=settings_file).run()

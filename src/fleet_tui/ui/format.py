@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from fleet_tui.engine.supervisor import STALE_AFTER
 from fleet_tui.engine.text import files
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot, Status
@@ -125,11 +126,16 @@ def row_cells(agent: AgentSnapshot, now: float, attention: bool) -> Cells:
     return cells
 
 
-def summary_text(snapshot: FleetSnapshot) -> Text:
-    """Fleet name, base, counts by status, drift and overlap."""
+def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
+    """Fleet name, base, counts by status, drift and overlap; a stopped supervisor or a stale
+    picture is said first (`now` given)."""
     text = Text()
     text.append(f" {snapshot.fleet} ", style="bold reverse")
     text.append(f"  base {snapshot.base}  ")
+    if snapshot.supervisor_alive is False:
+        text.append("supervisor not running: starting it (this picture is old)  ", style="bold red")
+    elif snapshot.supervisor_pid is not None and now is not None and now - snapshot.taken_at > STALE_AFTER:
+        text.append(f"stale: last reading {now - snapshot.taken_at:.0f} s ago  ", style="bold red")
     if not snapshot.session_alive:
         text.append("session down: run `fleet-tui up`  ", style="bold red")
     for status in (Status.WORKING, Status.WAITING, Status.IDLE, Status.EXITED, Status.CRASHED):

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import client_env
-from fleet_tui.engine import actions
+from fleet_tui.engine import actions, supervisor
 from fleet_tui.engine.actions import MergeResult, Outcome, Preflight, QueuePlan, QueueResult, Stakes
 from fleet_tui.engine.actions.permits import Permit, permit
 from fleet_tui.engine.fleet import Fleet
@@ -29,6 +29,8 @@ from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot
 Publish = Callable[[FleetSnapshot], object]  # what it returns is ignored
 OnError = Callable[[str], object]
 RETRY_AFTER = 2.0  # seconds before the monitor is started again after it failed
+SUPERVISOR_POLL = 0.25  # seconds between looks at the supervisor's snapshot (a stat each)
+SUPERVISOR_RESTART_EVERY = 10.0  # seconds between attempts to start a supervisor that is not running
 
 
 class FleetSource(Protocol):
@@ -76,7 +78,14 @@ class FleetSource(Protocol):
 class LiveSource:
     """A real fleet: the monitor publishes snapshots; diffs, sends and attaches go to the adapters."""
 
-    def __init__(self, fleet: Fleet, clock: Callable[[], float] = time.time, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        clock: Callable[[], float] = time.time,
+        interval: float = 1.0,
+        *,
+        supervised: bool = False,
+    ) -> None:
         self.fleet: Fleet | None = fleet
         self._fleet = fleet
         self.clock = clock
@@ -84,6 +93,8 @@ class LiveSource:
         self.bell = fleet.spec.settings.bell
         self.notify = fleet.spec.settings.notify
         self._monitor: Monitor | None = None
+        # Read from the fleet's supervisor (started if needed) rather than a monitor of our own.
+        self.supervised = supervised
         self._stop: threading.Event | None = None
         self._current = threading.Event()  # ends the current monitor (app stop, or a reload)
         self._events = EventLog(fleet.layout)  # read incrementally: only what was appended since
@@ -106,6 +117,9 @@ class LiveSource:
             self._current = threading.Event()
             if stop.is_set():
                 break
+            if self.supervised:
+                self._follow_supervisor(publish, stop, on_error)
+                continue
             self._monitor = Monitor(self._fleet, self.clock, log_changes=True)
             # Gates, reviews and retries run beside the monitor until a supervisor hosts them.
             pipe = Pipeline(self._fleet)
@@ -121,6 +135,34 @@ class LiveSource:
             finally:
                 self._monitor.close()
                 pipe.close()
+
+    def _follow_supervisor(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
+        """Show what the fleet's supervisor publishes, starting it when it is not running. A picture
+        from a supervisor that stopped is still shown, marked (`supervisor_alive` False)."""
+        layout = self._fleet.layout
+        reader = supervisor.SnapshotReader(layout)
+        tried = -SUPERVISOR_RESTART_EVERY
+        shown: tuple[float, bool] | None = None
+        current = self._current
+        while not stop.is_set() and not current.is_set():
+            state = supervisor.status(layout)
+            snapshot, new = reader.read()
+            if snapshot is not None:  # first the picture as it is, marked when nobody keeps it
+                taken = max(snapshot.taken_at, state.heartbeat or 0.0)
+                alive = state.fresh()
+                if new or shown != (taken, alive):
+                    shown = (taken, alive)
+                    publish(snapshot.model_copy(update={"taken_at": taken, "supervisor_alive": alive}))
+            if not state.running and time.monotonic() - tried >= SUPERVISOR_RESTART_EVERY:
+                tried = time.monotonic()
+                try:
+                    supervisor.start(self._fleet)
+                except FleetError as exc:
+                    on_error(f"the supervisor is not running and could not be started: {exc.message}")
+                    self.supervised = False  # read the fleet here instead, as without a supervisor
+                    return
+                continue
+            stop.wait(SUPERVISOR_POLL)
 
     def refresh(self, names: Iterable[str] | None = None) -> None:
         """Ask for fresh git readings (all agents when None) and wake the monitor; never blocks."""

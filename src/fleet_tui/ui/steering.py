@@ -237,5 +237,7 @@ class SteeringActions(AppMixin):
         """Runs after FleetApp's own handler: the optional `restart_on` policy, off by default."""
         if self._auto_restart_busy or not self.source.auto_restarts:
             return
+        if message.snapshot.supervisor_pid is not None:
+            return  # the supervisor applies restart_on, with or without a dashboard
         self._auto_restart_busy = True
         self.do_auto_restart(message.snapshot)

@@ -133,7 +133,10 @@ class Monitor:
                 if name in merged:  # removed on purpose after its merge (the branch is kept)
                     return name, WorktreeReading()
                 return name, WorktreeReading(error=f"worktree {path} is missing: run `fleet-tui up`")
-            return name, git.read_worktree(path, base)
+            try:  # one agent's failed reading (a git lock, an unreadable file) is marked on that agent
+                return name, git.read_worktree(path, base)
+            except (FleetError, OSError) as exc:
+                return name, WorktreeReading(error=f"reading its worktree failed: {exc}")
 
         now = self.clock()
         for name, reading in self._pool.map(read, names):
