@@ -24,6 +24,7 @@ from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.pipeline import Pipeline
 from fleet_tui.engine.state import Event, EventLog
+from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot
 
 Publish = Callable[[FleetSnapshot], object]  # what it returns is ignored
