@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import fake_agent_command, git
+from helpers import wait_for
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.engine import actions
@@ -65,7 +66,12 @@ def test_verify_runs_on_the_merge_result_and_a_failure_is_retried_then_handed_to
     try:
         # Round 1: the failing part of the output goes into the handoff.
         drive(monitor, pipe, lambda s: load_record(fleet, "api").rounds == 1, what="round 1")
-        handoff = fleet.layout.handoff_file("api").read_text(encoding="utf-8")
+        # The round is recorded before its restart writes the handoff (in the pipeline's worker).
+        handoff_file = fleet.layout.handoff_file("api")
+        wait_for(
+            lambda: handoff_file.exists() and "Automatic round" in handoff_file.read_text(), what="handoff"
+        )
+        handoff = handoff_file.read_text(encoding="utf-8")
         assert "failed on the merge with `main`" in handoff
         assert "FAILED: src/flag.py must not exist" in handoff
         assert "Automatic round 1 of 1" in handoff
