@@ -210,6 +210,7 @@ class StaticSource:
     notify: bool = True
     fail: set[str] = field(default_factory=set)  # method names that raise, to test failures
     sent: list[tuple[str, str]] = field(default_factory=list)
+    histories: dict[str, str] = field(default_factory=dict)  # agent -> its pane's history text
     refreshed: list[tuple[str, ...] | None] = field(default_factory=list)
     fleet: Fleet | None = None
     base: str | None = None  # None: no fleet is open (steering keys dim); "main" to steer in memory
@@ -296,6 +297,10 @@ class StaticSource:
         return list(reversed(self.event_log))
 
     # -- panes ------------------------------------------------------------------------------
+
+    def pane_history(self, agent: AgentSnapshot, lines: int) -> str:
+        self._check("history")
+        return self.histories.get(agent.name, agent.screen)
 
     def send(self, agent: AgentSnapshot, text: str) -> None:
         self._check("send")

@@ -291,6 +291,11 @@ class Tmux:
             return None
         return repo[0], file[0] if file else ""
 
+    def capture_history(self, pane_id: str, lines: int) -> str:
+        """The pane's last `lines` rows of history and its screen, colours included, as tmux wraps
+        them (no -J: a row is a row of the pane)."""
+        return "\n".join(self._cmd("capture-pane", "-p", "-e", "-S", f"-{lines}", "-t", pane_id))
+
     def clear_history(self, pane_id: str) -> None:
         self._cmd("clear-history", "-t", pane_id)
 

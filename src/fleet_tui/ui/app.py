@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from fleet_tui.adapters.tmux import run_client
@@ -27,15 +27,17 @@ from fleet_tui.engine.fleet import Fleet
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 from fleet_tui.settings import Settings
 from fleet_tui.ui.commands import FleetCommands
-from fleet_tui.ui.format import error_words, summary_text
-from fleet_tui.ui.messages import AttachReady, ReadingFailed, SnapshotArrived, TextSent
+from fleet_tui.ui.footer import FittingFooter
+from fleet_tui.ui.format import COLUMNS, COMPACT_BELOW, COMPACT_COLUMNS, error_words, summary_text
+from fleet_tui.ui.messages import AttachReady, HistoryRead, ReadingFailed, SnapshotArrived, TextSent
+from fleet_tui.ui.preview import HISTORY_LINES, PanePreview
 from fleet_tui.ui.roster import RosterActions
 from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen
 from fleet_tui.ui.source import FleetSource, LiveSource
 from fleet_tui.ui.steer_screens import ResultScreen
 from fleet_tui.ui.steering import SteeringActions, refused_details
 from fleet_tui.ui.views import FilterInput, ViewActions
-from fleet_tui.ui.widgets import AgentDetail, AgentTable, PanePreview
+from fleet_tui.ui.widgets import AgentDetail, AgentTable
 
 Clock = Callable[[], float]
 REPEAT_ERROR_AFTER = 30.0  # the same failure is notified again only after this many seconds
@@ -111,7 +113,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         with Horizontal(id="bottom"):
             yield PanePreview(id="pane")
             yield AgentDetail(id="detail")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
@@ -139,6 +141,21 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
             self._stop,
             lambda error: self.post_message(ReadingFailed("reading the fleet", error)),
         )
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below COMPACT_BELOW columns: fewer table columns, the preview full width with the detail
+        panel left out, a compact Footer; at every width the last line takes the free space."""
+        compact = event.size.width < COMPACT_BELOW
+        self.set_class(compact, "-compact")
+        footer = self.query_one(FittingFooter)
+        footer.compact = compact
+        footer.refresh(recompose=True)  # what fits changed with the width
+        self.table.set_columns(COMPACT_COLUMNS if compact else tuple(key for key, _ in COLUMNS))
+        self.call_after_refresh(self._fit_table)
+
+    def _fit_table(self) -> None:
+        if self.table.fit_last_column() or not self.table.row_count:
+            self.redraw_agents()
 
     def swap_fleet(self, fleet: Fleet) -> None:
         """The fleet file changed (an agent added or removed): read the fleet it describes now."""
@@ -312,6 +329,26 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
     def send_text(self, agent: AgentSnapshot, text: str) -> None:
         self.source.send(agent, text)
         self.post_message(TextSent(agent.name, text))
+
+    def on_pane_preview_history_wanted(self, message: PanePreview.HistoryWanted) -> None:
+        agent = self.selected_agent
+        if agent is not None and agent.pane_id is not None:
+            self.read_history(agent)
+        else:
+            message.preview.show_history(agent.screen if agent else "")
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def read_history(self, agent: AgentSnapshot) -> None:
+        try:
+            text = self.source.pane_history(agent, HISTORY_LINES)
+        except Exception as exc:
+            self.post_message(ReadingFailed(f"reading the history of {agent.name}", str(exc)))
+            return
+        self.post_message(HistoryRead(agent.name, text))
+
+    def on_history_read(self, message: HistoryRead) -> None:
+        if message.agent == self.selected_name:
+            self.query_one(PanePreview).show_history(message.text)
 
     @work(thread=True, exclusive=True, group="attach", exit_on_error=False, name="attaching")
     def prepare_attach(self, agent: AgentSnapshot) -> None:

@@ -27,7 +27,11 @@ STATUS_STYLE: dict[Status, str] = {
     Status.UNKNOWN: "italic yellow",
 }
 ATTENTION_STYLE = "on #5c4400"
-LAST_LINE_WIDTH = 44
+LAST_LINE_WIDTH = 44  # until the table knows its width; then the last line takes what is free
+LAST_LINE_MIN = 12
+# The columns of the compact table (below COMPACT_BELOW terminal columns): who, how, what changed.
+COMPACT_COLUMNS = ("agent", "status", "files", "drift", "last")
+COMPACT_BELOW = 100
 
 # (key, label) of the agent table's columns, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -100,8 +104,8 @@ def row_clock(agent: AgentSnapshot, now: float) -> tuple[str, str]:
     return duration(now - agent.status_since), runtime
 
 
-def row_cells(agent: AgentSnapshot, now: float, attention: bool) -> Cells:
-    """The agent table's cells for one agent, in COLUMNS order."""
+def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int = LAST_LINE_WIDTH) -> Cells:
+    """The agent table's cells for one agent, in COLUMNS order; the last line cut to `last_width`."""
     drift = len(agent.drift)
     others = overlap_names(agent)
     name = Text(("! " if attention else "  ") + agent.name, style="bold")
@@ -118,7 +122,7 @@ def row_cells(agent: AgentSnapshot, now: float, attention: bool) -> Cells:
         Text(", ".join(others) if others else "-", style="yellow" if others else "dim"),
         Text(str(agent.commits_ahead), style="" if agent.commits_ahead else "dim"),
         Text(restarts, style="bold red" if agent.needs_human else ("" if agent.restarts else "dim")),
-        Text(truncate(agent.last_line, LAST_LINE_WIDTH), style="dim"),
+        Text(truncate(agent.last_line, last_width), style="dim"),
     )
     if attention:
         for cell in cells:

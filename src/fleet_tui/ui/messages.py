@@ -56,3 +56,11 @@ class AttachReady(Message):
     agent: str
     argv: list[str]
     env: dict[str, str]
+
+
+@dataclass
+class HistoryRead(Message):
+    """A pane's history, read in a worker for the preview's scrollback."""
+
+    agent: str
+    text: str

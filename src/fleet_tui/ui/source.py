@@ -62,6 +62,7 @@ class FleetSource(Protocol):
 
     # -- panes ------------------------------------------------------------------------------
     def send(self, agent: AgentSnapshot, text: str) -> None: ...
+    def pane_history(self, agent: AgentSnapshot, lines: int) -> str: ...
     def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]: ...
 
     # -- steering ---------------------------------------------------------------------------
@@ -196,6 +197,9 @@ class LiveSource:
 
     def send(self, agent: AgentSnapshot, text: str) -> None:
         self._fleet.send(agent.name, text)
+
+    def pane_history(self, agent: AgentSnapshot, lines: int) -> str:
+        return self._fleet.tmux.capture_history(self._fleet.live_pane(agent.name).pane_id, lines)
 
     def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]:
         pane = self._fleet.live_pane(agent.name)

@@ -1,4 +1,5 @@
-"""The dashboard's widgets: agent table, live pane preview, the selected agent's files, a diff view."""
+"""The dashboard's widgets: agent table, the selected agent's files, a diff view (and, from
+ui/preview.py, the pane preview)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from fleet_tui.models import AgentSnapshot
 from fleet_tui.ui.format import (
     COLUMNS,
+    LAST_LINE_MIN,
     LAST_LINE_WIDTH,
     Cells,
     diff_line_style,
@@ -24,6 +25,7 @@ from fleet_tui.ui.format import (
     row_clock,
     status_word,
 )
+from fleet_tui.ui.preview import PanePreview as PanePreview  # re-exported: it lived here
 
 
 class AgentTable(DataTable[Text]):
@@ -38,13 +40,65 @@ class AgentTable(DataTable[Text]):
         self.cell_updates = 0  # how many cells the last sync rewrote (tests and the benchmark read it)
         self._order: list[str] = []  # row keys, top to bottom
         self._reselect: str | None = None  # the row to put the cursor back on after a re-sort
+        self.shown: tuple[str, ...] = tuple(key for key, _ in COLUMNS)  # column keys on screen
+        self.last_width = LAST_LINE_WIDTH
+        self._last_sync: tuple[Sequence[AgentSnapshot], float, set[str]] | None = None
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key, width=LAST_LINE_WIDTH if key == "last" else None)
+            if key in self.shown:
+                self.add_column(label, key=key, width=self.last_width if key == "last" else None)
+
+    def _forget_rows(self) -> None:
+        self._cells.clear()
+        self._inputs.clear()
+        self._order = []
+
+    def set_columns(self, shown: tuple[str, ...]) -> None:
+        """Show only these columns (the compact layout); rows are drawn again at the next sync."""
+        if shown == self.shown:
+            return
+        self._reselect = self._selected()
+        self.shown = shown
+        self.clear(columns=True)
+        self._forget_rows()
+        self._add_columns()
+
+    def fit_last_column(self) -> bool:
+        """Give the last-line column the width the other columns leave free; True if it changed."""
+        inner = self.size.width - 2 - (2 if self.show_vertical_scrollbar else 0)  # border, scrollbar
+        if inner <= 0:
+            return False
+        labels = dict(COLUMNS)
+        used = sum(
+            max(self._widths.get(key, 0), len(labels[key])) + 2 * self.cell_padding
+            for key in self.shown
+            if key != "last"
+        )
+        width = max(LAST_LINE_MIN, inner - used - 2 * self.cell_padding)
+        if width == self.last_width:
+            return False
+        self.last_width = width
+        if "last" in self.columns:
+            self.columns["last"].width = width  # type: ignore[index]
+            self.columns["last"].auto_width = False  # type: ignore[index]
+        self._inputs.clear()  # the last lines are cut again at the new width
+        self._require_update_dimensions = True
+        if self._last_sync is not None:
+            self.sync(*self._last_sync)
+        self.refresh()
+        return True
+
+    def on_resize(self) -> None:
+        self.fit_last_column()
 
     def sync(self, agents: Sequence[AgentSnapshot], now: float, attention: set[str]) -> None:
+        self._last_sync = (agents, now, attention)
         self.cell_updates = 0
+        grew = not self._cells  # a first drawing measures every column
         names = {a.name for a in agents}
         for name in [n for n in self._cells if n not in names]:
             self.remove_row(name)
@@ -67,21 +121,27 @@ class AgentTable(DataTable[Text]):
             if self._inputs.get(agent.name) == inputs:
                 continue
             self._inputs[agent.name] = inputs
-            cells = row_cells(agent, now, agent.name in attention)
+            cells = row_cells(agent, now, agent.name in attention, self.last_width)
             old = self._cells.get(agent.name)
             if old is None:
-                self.add_row(*cells, key=agent.name)
-                self.cell_updates += len(cells)
+                self.add_row(
+                    *(c for (key, _), c in zip(COLUMNS, cells, strict=True) if key in self.shown),
+                    key=agent.name,
+                )
+                self.cell_updates += len(self.shown)
             else:
                 for (key, _), new, before in zip(COLUMNS, cells, old, strict=True):
-                    if new != before:
+                    if new != before and key in self.shown:
                         # Re-measuring columns costs a full relayout: only when a cell got wider.
                         wider = key != "last" and new.cell_len > self._widths.get(key, 0)
+                        grew = grew or wider
                         self.update_cell(agent.name, key, new, update_width=wider)
                         self.cell_updates += 1
             for (key, _), cell in zip(COLUMNS, cells, strict=True):
                 self._widths[key] = max(self._widths.get(key, 0), cell.cell_len)
             self._cells[agent.name] = cells
+        if grew:
+            self.fit_last_column()
         if self._reselect is not None and self._reselect in names:
             self.move_cursor(row=self.get_row_index(self._reselect), animate=False)
         self._reselect = None
@@ -95,37 +155,6 @@ class AgentTable(DataTable[Text]):
         """The plain text of one cell (for tests)."""
         index = [key for key, _ in COLUMNS].index(column)
         return self._cells[agent][index].plain
-
-
-class PanePreview(Widget):
-    """The selected agent's pane as tmux shows it, colours included; the bottom lines when it is
-    taller than the space here (an agent's prompt is at the bottom)."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._screen = ""
-        self._lines: list[Text] = []
-
-    def show(self, screen: str, title: str) -> None:
-        self.border_title = title
-        if screen == self._screen:
-            return
-        self._screen = screen
-        lines = Text.from_ansi(screen, no_wrap=True, overflow="crop").split("\n", allow_blank=True)
-        while lines and not lines[-1].plain.strip():
-            lines.pop()
-        self._lines = list(lines)
-        self.refresh()
-
-    def render(self) -> Text:
-        height = max(1, self.size.height)
-        lines = self._lines[-height:]
-        if not lines:
-            return Text("(no screen: the pane is gone or the fleet is down)", style="dim italic")
-        text = Text("\n").join(lines)
-        text.no_wrap = True
-        text.overflow = "crop"
-        return text
 
 
 class AgentDetail(Static):
