@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # a missing git is reported by require_git()
 
@@ -263,10 +264,15 @@ def file_states(path: Path, base: str) -> dict[str, tuple[str, ...]]:
     return {rel: tuple(found) for rel, found in states.items()}
 
 
-def commits_since(path: Path, base: str) -> list[tuple[str, str]]:
-    """(short hash, subject) of the commits on HEAD not in base, newest first."""
+class Commit(NamedTuple):
+    short: str  # the abbreviated hash
+    subject: str
+
+
+def commits_since(path: Path, base: str) -> list[Commit]:
+    """The commits on HEAD not in base, newest first."""
     out = _run(path, "log", "--format=%h%x00%s", f"{base}..HEAD")
-    return [tuple(line.split("\0", 1)) for line in out.splitlines() if "\0" in line]  # type: ignore[misc]
+    return [Commit(*line.split("\0", 1)) for line in out.splitlines() if "\0" in line]
 
 
 # -- steering: snapshots of work, merge-tree, merge, restore (engine/actions/) ----------------

@@ -13,6 +13,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from fleet_tui.adapters import git, processes
 from fleet_tui.adapters.git import WorkSnapshot
@@ -276,7 +277,7 @@ class Fleet:
 
     # -- stopping and saving work ------------------------------------------------------------
 
-    def stop_agent(self, name: str, pane: PaneReading | None, grace: float = 3.0) -> tuple[int, int]:
+    def stop_agent(self, name: str, pane: PaneReading | None, grace: float = 3.0) -> Stopped:
         """Polite exit keys, then SIGTERM, then SIGKILL, for every process of the agent: its pane's
         whole tree, and any process marked as this agent's that left it (setsid, a lost session).
 
@@ -307,7 +308,7 @@ class Fleet:
                 killed += len(last.killed)
         strays = processes.with_env(AGENT_MARKER, agent_id(self.layout, name)) - {leader or -1}
         rest = processes.stop_pids(strays, grace)
-        return terminated + len(rest.terminated), killed + len(rest.killed)
+        return Stopped(terminated + len(rest.terminated), killed + len(rest.killed))
 
     def _send_exit_keys(self, pane_id: str, keys: tuple[str, ...]) -> None:
         """Send exit keys in groups, pausing after each control key: a Ctrl-C makes the terminal
@@ -494,6 +495,13 @@ class Fleet:
         if pane is None:
             raise FleetDown(name)
         return pane
+
+
+class Stopped(NamedTuple):
+    """How many of an agent's processes ended on SIGTERM, and how many needed SIGKILL."""
+
+    terminated: int
+    killed: int
 
 
 def begin_run(record: AgentState) -> None:

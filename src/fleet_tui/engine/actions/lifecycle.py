@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from fleet_tui.adapters import git
-from fleet_tui.adapters.git import WorkSnapshot
+from fleet_tui.adapters.git import Commit, WorkSnapshot
 from fleet_tui.engine import pipeline_state
 from fleet_tui.engine.actions.common import DEFAULT_GRACE, require_worktree, update_record
 from fleet_tui.engine.actions.results import Outcome, Stakes
@@ -40,7 +40,7 @@ def stakes(fleet: Fleet, name: str) -> Stakes:
     record = load_state(fleet.layout).agent(name)
     path = fleet.layout.worktree(name)
     uncommitted: tuple[str, ...] = ()
-    commits: tuple[tuple[str, str], ...] = ()
+    commits: tuple[Commit, ...] = ()
     if path.exists():
         uncommitted = tuple(git.uncommitted_files(path))
         commits = tuple(git.commits_since(path, fleet.base))
@@ -104,7 +104,7 @@ def handoff_data(
     agent = fleet.agent(name)
     path = fleet.layout.worktree(name)
     changes: tuple[FileChange, ...] = ()
-    commits: list[tuple[str, str]] = []
+    commits: list[Commit] = []
     uncommitted: list[str] = []
     if path.exists():
         changes = mark_scope(git.read_worktree(path, fleet.base).files, fleet.scopes[name])

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fleet_tui.adapters import git
 from fleet_tui.engine.actions.merge import VERIFY_TIMEOUT, merge
-from fleet_tui.engine.actions.results import QueueItem, QueuePlan, QueueResult
+from fleet_tui.engine.actions.results import QueueItem, QueuePlan, QueueResult, Skipped, Stop
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.state import FleetState, Phase, load_state, log_event
@@ -64,14 +64,14 @@ def plan_queue(
     root, base = fleet.root, fleet.base
     base_head = git.rev_parse(root, base)
     state = load_state(fleet.layout)
-    skipped: list[tuple[str, str]] = []
+    skipped: list[Skipped] = []
     ready: dict[str, tuple[str, int, int]] = {}  # name -> (tip to merge, commits, uncommitted)
     for reading in snapshot.agents:
         if fleet.agent(reading.name).is_reviewer:  # its work is a verdict, never a merge
             continue
         found = _candidate(fleet, reading, state, base_head, commit_message)
         if isinstance(found, str):
-            skipped.append((reading.name, found))
+            skipped.append(Skipped(reading.name, found))
         else:
             ready[reading.name] = found
     by_name = {a.name: a for a in snapshot.agents}
@@ -95,7 +95,7 @@ def plan_queue(
 
 
 def _queue_order(
-    fleet: Fleet, names: list[str], overlapping: dict[str, tuple[str, ...]], skipped: list[tuple[str, str]]
+    fleet: Fleet, names: list[str], overlapping: dict[str, tuple[str, ...]], skipped: list[Skipped]
 ) -> list[str]:
     position = {a.name: i for i, a in enumerate(fleet.agents)}
     state = load_state(fleet.layout)
@@ -105,7 +105,7 @@ def _queue_order(
         if unmet:
             names.remove(name)
             skipped.append(
-                (name, f"depends on {', '.join(unmet)}, which is neither merged nor in this queue")
+                Skipped(name, f"depends on {', '.join(unmet)}, which is neither merged nor in this queue")
             )
             continue
         deps[name] = {d for d in fleet.agent(name).depends_on if d in names}
@@ -131,9 +131,8 @@ def run_queue(
     result = QueueResult()
     names = [i.agent for i in plan.items]
     if git.rev_parse(fleet.root, fleet.base) != plan.base_head:
-        result.failed = (
-            names[0] if names else "-",
-            f"{fleet.base} moved since the plan was made: plan again",
+        result.failed = Stop(
+            names[0] if names else "-", f"{fleet.base} moved since the plan was made: plan again"
         )
         result.not_run = names
         return result
@@ -150,7 +149,7 @@ def run_queue(
                 verify_timeout=verify_timeout,
             )
         except ActionRefused as exc:
-            result.failed = (name, exc.message)
+            result.failed = Stop(name, exc.message)
             result.not_run = names[index + 1 :]
             log_event(fleet.layout, None, "merge-queue-stopped", at=name, not_run=result.not_run)
             return result

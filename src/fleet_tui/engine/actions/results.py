@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from fleet_tui.adapters.git import WorkSnapshot
+from fleet_tui.adapters.git import Commit, WorkSnapshot
 from fleet_tui.errors import ActionRefused
 
 
@@ -26,7 +27,7 @@ class Stakes:
 
     agent: str
     uncommitted: tuple[str, ...]
-    commits: tuple[tuple[str, str], ...]  # not in base, newest first
+    commits: tuple[Commit, ...]  # not in base, newest first
     phase: str
     restarts: int
     max_restarts: int
@@ -56,7 +57,7 @@ class Preflight:
     tip: str
     checks: tuple[Check, ...]
     uncommitted: tuple[str, ...] = ()
-    commits: tuple[tuple[str, str], ...] = ()
+    commits: tuple[Commit, ...] = ()
     verify_command: str | None = None
     verify_code: int | None = None
     verify_output: str = ""
@@ -90,6 +91,20 @@ class MergeResult:
     message: str
 
 
+class Skipped(NamedTuple):
+    """An agent left out of the merge queue, and why."""
+
+    agent: str
+    why: str
+
+
+class Stop(NamedTuple):
+    """Where a merge queue stopped, and why."""
+
+    agent: str
+    why: str
+
+
 @dataclass(frozen=True)
 class QueueItem:
     agent: str
@@ -107,7 +122,7 @@ class QueuePlan:
     base: str
     base_head: str
     items: tuple[QueueItem, ...]
-    skipped: tuple[tuple[str, str], ...]  # (agent, why it is not in the queue)
+    skipped: tuple[Skipped, ...]
     commit_message: str | None = None
 
     @property
@@ -118,5 +133,5 @@ class QueuePlan:
 @dataclass
 class QueueResult:
     merged: list[MergeResult] = field(default_factory=list)
-    failed: tuple[str, str] | None = None  # (agent, why)
+    failed: Stop | None = None
     not_run: list[str] = field(default_factory=list)
