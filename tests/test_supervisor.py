@@ -20,7 +20,7 @@ from helpers import wait_for
 from fleet_tui.engine import actions, supervisor
 from fleet_tui.engine.actions import lifecycle
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.engine.state import read_events
+from fleet_tui.engine.state import Phase, load_state, read_events
 from fleet_tui.engine.supervisor import Supervisor
 from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.ui import source as ui_source
@@ -256,3 +256,52 @@ async def test_the_dashboard_reads_the_supervisor_and_says_when_it_stopped(
         await until(
             lambda: "supervisor not running" not in str(summary.render()), "the header is clear again"
         )
+
+
+def test_down_then_up_resumes_working_agents_without_using_a_restart(make_fleet: Any, tmp_path: Path) -> None:
+    from conftest import fake_agent_command
+
+    resumed = tmp_path / "resumed.txt"
+    resumed.write_text("say resumed its own session\nidle\n", encoding="utf-8")
+    fleet = make_fleet(
+        [
+            # One with a resume form (like `claude --continue`), one without (a handoff), one killed.
+            {
+                "name": "cont",
+                "script": "say first run\nidle\n",
+                "resume_command": fake_agent_command(resumed),
+            },
+            {"name": "hand", "script": "say first run\nidle\n== restart ==\nsay back from a handoff\nidle\n"},
+            {"name": "gone", "script": "say first run\nidle\n"},
+        ]
+    )
+    actions.up(fleet)
+
+    def screen(name: str) -> str:
+        return next((p.screen for p in fleet.tmux.read(fleet.session) if p.agent == name), "")
+
+    for name in ("cont", "hand", "gone"):
+        wait_for(lambda n=name: "first run" in screen(n), what=f"{name} running")
+    actions.kill(fleet, "gone", grace=0.5)
+    assert fleet.down(grace=0.5)
+    state = load_state(fleet.layout)
+    assert [state.agent(n).phase for n in ("cont", "hand", "gone")] == [
+        Phase.STOPPED,
+        Phase.STOPPED,
+        Phase.KILLED,
+    ]
+    report = actions.up(fleet)
+    assert any("resumed cont with its resume command" in c for c in report.changes), report.changes
+    assert any("resumed hand with a handoff" in c for c in report.changes), report.changes
+
+    wait_for(lambda: "resumed its own session" in screen("cont"), what="cont resumed")
+    wait_for(lambda: "back from a handoff" in screen("hand"), what="hand resumed")
+    assert "was killed" in screen("gone")
+    state = load_state(fleet.layout)
+    assert [state.agent(n).restarts for n in ("cont", "hand")] == [0, 0]  # max_restarts untouched
+    assert [state.agent(n).phase for n in ("cont", "hand", "gone")] == [
+        Phase.RUNNING,
+        Phase.RUNNING,
+        Phase.KILLED,
+    ]
+    assert {e.agent for e in events(fleet, "resumed")} == {"cont", "hand"}

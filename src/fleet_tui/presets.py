@@ -53,6 +53,9 @@ class Preset(BaseModel):
     program: str | None = None
     command: str = ""
     restart_command: str | None = None
+    # How the CLI picks up its own last session after `down` (e.g. `claude --continue`); without
+    # one, `up` restarts the agent on a handoff instead. Neither counts against max_restarts.
+    resume_command: str | None = None
     exit_keys: tuple[str, ...] = ()
     bottom_lines: int = Field(12, ge=1, le=200)
     env: dict[str, str] = Field(default_factory=dict)
@@ -65,7 +68,7 @@ class Preset(BaseModel):
     def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
         return check_env_names(env)
 
-    @field_validator("command", "restart_command")
+    @field_validator("command", "restart_command", "resume_command")
     @classmethod
     def _known_placeholders(cls, template: str | None) -> str | None:
         if template:

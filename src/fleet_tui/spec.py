@@ -114,6 +114,7 @@ class AgentSpec(BaseModel):
     preset: str | None = None
     command: str | None = None
     restart_command: str | None = None
+    resume_command: str | None = None  # how `up` resumes it after `down` (else: a handoff)
     verify: str | None = None
     depends_on: list[Slug] = Field(default_factory=list)
     max_restarts: int = Field(2, ge=0, le=1000)
@@ -163,7 +164,7 @@ class AgentSpec(BaseModel):
     def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
         return check_env_names(env)
 
-    @field_validator("task", "command", "restart_command", "verify")
+    @field_validator("task", "command", "restart_command", "resume_command", "verify")
     @classmethod
     def _no_nul(cls, value: str | None) -> str | None:
         if value is not None and "\x00" in value:
@@ -388,7 +389,11 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
         preset = presets[preset_name]
         overrides = {
             k: v
-            for k, v in (("command", spec.command), ("restart_command", spec.restart_command))
+            for k, v in (
+                ("command", spec.command),
+                ("restart_command", spec.restart_command),
+                ("resume_command", spec.resume_command),
+            )
             if v is not None
         }
         # A custom command with no restart command of its own restarts as itself, the handoff in

@@ -36,6 +36,7 @@ from fleet_tui.engine.state import (
     save_state,
     state_lock,
     up_lock,
+    update_state,
 )
 from fleet_tui.errors import ActionRefused, EnvironmentProblem, ExternalCommandFailed, FleetDown, SpecError
 from fleet_tui.models import OverlapEntry, PaneReading
@@ -418,10 +419,24 @@ class Fleet:
 
     def _down(self, grace: float) -> bool:
         panes = {p.agent: p for p in self.tmux.list_panes(self.session)}
+        state = load_state(self.layout)
         for agent in self.agents:
             if agent.name in panes or processes.with_env(AGENT_MARKER, agent_id(self.layout, agent.name)):
                 self.snapshot_work(agent.name, "before down")
-                self.stop_agent(agent.name, panes.get(agent.name), grace)
+                pane = panes.get(agent.name)
+                record = state.agent(agent.name)
+                # A working agent is stopped, not ended: the next `up` starts it again (resumed).
+                working = (
+                    pane is not None
+                    and not pane.dead
+                    and record.phase == Phase.RUNNING
+                    and read_exit(self.layout, agent.name, record.run) is None
+                )
+                self.stop_agent(agent.name, pane, grace)
+                if working:
+                    with update_state(self.layout) as fresh:
+                        fresh.agent(agent.name).phase = Phase.STOPPED
+                    log_event(self.layout, agent.name, "stopped", run=record.run, by="down")
         stopped = self.tmux.kill_session(self.session)
         if stopped:
             log_event(self.layout, None, "down")

@@ -32,10 +32,14 @@ def agent_path() -> str:
     return os.pathsep.join(parts)
 
 
-def render_command(agent: Agent, layout: Layout, *, restart: bool, signals: str = "") -> str:
+def render_command(
+    agent: Agent, layout: Layout, *, restart: bool, signals: str = "", resume: bool = False
+) -> str:
     template = agent.preset.command
     if restart and agent.preset.restart_command:
         template = agent.preset.restart_command
+    if resume and agent.preset.resume_command:
+        template = agent.preset.resume_command
     values = {
         "prompt_file": shlex.quote(str(layout.prompt_file(agent.name))),
         "handoff_file": shlex.quote(str(layout.handoff_file(agent.name))),
@@ -45,7 +49,9 @@ def render_command(agent: Agent, layout: Layout, *, restart: bool, signals: str 
     return render_template(template, values)
 
 
-def write_launcher(agent: Agent, layout: Layout, run: int, *, restart: bool = False) -> Path:
+def write_launcher(
+    agent: Agent, layout: Layout, run: int, *, restart: bool = False, resume: bool = False
+) -> Path:
     """Write the prompt file and the launcher for one run; returns the launcher's path."""
     write_atomic(layout.prompt_file(agent.name), agent.task)
     signals = install_signals(agent, layout) if uses_signals(agent, restart=restart) else ""
@@ -72,7 +78,7 @@ cd {shlex.quote(str(layout.worktree(agent.name)))} || exit 97
 trap : INT TERM
 # A subshell, so a template that ends in `exec` still returns here to record its exit code.
 (
-{render_command(agent, layout, restart=restart, signals=signals)}
+{render_command(agent, layout, restart=restart, signals=signals, resume=resume)}
 )
 code=$?
 printf '%s %s\\n' {run} "$code" > {shlex.quote(str(exit_file))}.tmp

@@ -93,6 +93,14 @@ def _up(fleet: Fleet) -> UpReport:
         if pane is not None and not pane.dead and state.agent(name).phase == Phase.RUNNING:
             interrupted.append(name)
     for name in interrupted:
+        if state.agent(name).phase == Phase.STOPPED:  # stopped by `down`: not a restart
+            outcome = restart(
+                fleet, name, reason="`fleet-tui down` stopped it; `fleet-tui up` resumes it", force=True,
+                counts=False,
+            )  # fmt: skip
+            report.add(f"resumed {name} with a handoff (stopped by down; not counted as a restart)")
+            log_event(fleet.layout, name, "resumed", how="handoff", message=outcome.message)
+            continue
         report.add(_resume(fleet, name, "its worktree was re-created" if name in recreated else None))
     report.changes.extend(fleet.start_ready())
     if report.changes:
@@ -164,6 +172,16 @@ def _pane_start(
         script = write_placeholder(agent, fleet.layout, f"{agent.name} was {verb}.")
         report.add(f"{agent.name} was {verb}: not started again")
         return PaneStart(agent.name, cwd, ("sh", str(script)))
+    if record.phase == Phase.STOPPED:
+        if agent.preset.resume_command:  # the CLI picks up its own last session
+            begin_run(record)
+            launcher = write_launcher(agent, fleet.layout, record.run, resume=True)
+            report.add(f"resumed {agent.name} with its resume command (stopped by down)")
+            log_event(fleet.layout, agent.name, "resumed", how="resume_command", run=record.run)
+            return PaneStart(agent.name, cwd, ("sh", str(launcher)))
+        interrupted.append(agent.name)  # a handoff once the pane exists (not counted as a restart)
+        message = f"{agent.name} was stopped by `fleet-tui down`: resuming it with a handoff..."
+        return PaneStart(agent.name, cwd, ("sh", str(write_placeholder(agent, fleet.layout, message))))
     if record.phase == Phase.RUNNING and record.run > 0:
         code = read_exit(fleet.layout, agent.name, record.run)
         if code is not None:  # it had ended: show that again, do not run its task twice

@@ -171,6 +171,7 @@ def restart(
     last: FleetSnapshot | None = None,
     note: str = "",
     retry: RetryContext | None = None,
+    counts: bool = True,
 ) -> Outcome:
     """Snapshot, write the handoff, stop the old process tree, start a fresh one on the handoff.
 
@@ -198,7 +199,8 @@ def restart(
     terminated, forced = fleet.stop_agent(name, pane, grace)
 
     def bump(r: AgentState) -> None:
-        r.restarts += 1
+        if counts:  # False: `up` resuming an agent that `down` stopped is not a restart
+            r.restarts += 1
         begin_run(r)
         r.needs_human = False
 
