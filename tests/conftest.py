@@ -136,7 +136,8 @@ def make_fleet(repo: Path, tmp_path: Path, server: Any) -> Iterator[MakeFleet]:
             spec.setdefault("command", fake_agent_command(path))
             spec.setdefault("restart_command", fake_agent_command(path, restart=True))
             lines.append(f"\n[[{spec.pop('table', 'agent')}]]")
-            lines += [f"{k} = {toml_value(v)}" for k, v in spec.items()]
+            # None: leave the key out (e.g. `command: None` keeps the preset's own command)
+            lines += [f"{k} = {toml_value(v)}" for k, v in spec.items() if v is not None]
         fleet_file = tmp_path / "fleet.toml"
         fleet_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         fleet = Fleet.open(repo, fleet_file)

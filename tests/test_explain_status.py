@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from click.testing import CliRunner
 
 from fleet_tui.cli import cli
@@ -50,3 +52,60 @@ def test_git_password_prompt_is_waiting() -> None:
     code, output = explain("Cloning into 'x'...\nPassword for 'https://me@example.com': ")
     assert code == 0
     assert "status:   waiting" in output
+
+
+def _signals(tmp_path, *lines: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "signals.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return str(path)
+
+
+IDLE_CLAUDE = "● Done.\n\n❯ \n  ? for shortcuts\n"
+
+
+def test_signals_file_is_weighed_with_the_screen(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = _signals(
+        tmp_path,
+        '{"t": 100, "event": "UserPromptSubmit"}',
+        '{"t": 101, "event": "PreToolUse", "tool": "Bash"}',
+        '{"t": 108, "event": "Notification", "kind": "permission_prompt", "message": "Claude needs you"}',
+    )
+    code, output = explain(IDLE_CLAUDE, "-p", "claude", "--signals", path, "--at", "120", "--quiet-for", "12")
+    assert code == 0, output
+    assert "status:   waiting" in output
+    assert "reason:   hook Notification(permission_prompt)" in output
+    assert "decided:  by the hook" in output
+    assert "Notification(permission_prompt) 12s ago says waiting" in output
+    assert "PreToolUse(Bash)" in output  # the signals are listed
+
+
+def test_a_stale_notification_is_listed_as_set_aside(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = _signals(
+        tmp_path,
+        '{"t": 100, "event": "Stop"}',
+        '{"t": 101, "event": "Notification", "kind": "permission_prompt"}',
+    )
+    code, output = explain(IDLE_CLAUDE, "-p", "claude", "--signals", path, "--at", "130", "--quiet-for", "29")
+    assert code == 0, output
+    assert "status:   idle" in output and "hook Stop" in output
+    assert "set aside: Notification(permission_prompt) came after Stop: ignored" in output
+
+
+def test_an_empty_signals_file_is_unknown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, output = explain(IDLE_CLAUDE, "-p", "claude", "--signals", _signals(tmp_path), "--quiet-for", "60")
+    assert code == 0, output
+    assert "status:   unknown" in output and "no signals" in output and "screen says idle" in output
+
+
+def test_a_missing_signals_file_is_one_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, output = explain(IDLE_CLAUDE, "-p", "claude", "--signals", str(tmp_path / "nope.jsonl"))
+    assert code != 0 and "does not exist" in output and "Traceback" not in output
+
+
+def test_hook_command_appends_a_signal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.jsonl"
+    result = CliRunner().invoke(cli, ["hook", "event", str(path), "mytool", '{"event": "Stop"}'])
+    assert result.exit_code == 0 and result.output == ""
+    result = CliRunner().invoke(cli, ["hook", "event", str(path), "mytool"], input='{"event": "PreToolUse"}')
+    assert result.exit_code == 0
+    assert [json.loads(line)["event"] for line in path.read_text().splitlines()] == ["Stop", "PreToolUse"]

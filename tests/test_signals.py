@@ -294,3 +294,12 @@ def test_a_status_must_hold_before_it_is_shown() -> None:
     assert d.feed(v(Status.WAITING), 4.5).status == Status.WAITING  # held 1.5 s
     assert d.feed(v(Status.EXITED), 4.6).status == Status.EXITED  # endings at once
     assert Debounce(hold=0).feed(v(Status.IDLE), 0).status == Status.IDLE
+
+
+def test_leaving_a_status_fleet_tui_set_is_not_held_back() -> None:
+    from fleet_tui.models import StatusVerdict
+    from fleet_tui.status import Debounce
+
+    d = Debounce(hold=5)
+    d.feed(StatusVerdict(status=Status.QUEUED, reason="q"), 0)
+    assert d.feed(StatusVerdict(status=Status.STARTING, reason="s"), 0.1).status == Status.STARTING

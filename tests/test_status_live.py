@@ -70,10 +70,12 @@ def test_working_idle_waiting_answered_exited(make_fleet: Any, server: Any, tmp_
         server.cmd("send-keys", "-t", pane, "y", "Enter")
         answered = wait_snapshot(
             monitor,
-            lambda s: "answered-and-going-on" in agent_in(s, "flow").tail,
+            lambda s: (
+                "answered-and-going-on" in agent_in(s, "flow").tail
+                and agent_in(s, "flow").status != Status.WAITING
+            ),  # once the new status held (status_hold)
             what="the answer to be taken",
         )
-        assert agent_in(answered, "flow").status != Status.WAITING  # the question is history now
         assert "  ok, going ahead" in agent_in(answered, "flow").tail
 
         (cue / "go2").touch()

@@ -16,9 +16,15 @@ Tests and the demo fleet run it in real tmux panes. A script is one step per lin
     touch PATH            create an empty file (a cue for a test, or for the next run)
     if-file PATH STEP...  run the rest of the line as a step only when PATH exists
     unless-file PATH STEP...  the same, only when PATH does not exist
+    hook EVENT [KIND]     fire a hook from the --settings file (e.g. hook Notification permission_prompt)
     == restart ==         steps after this line run instead when started with --handoff-file
 
 $VARS in paths are expanded (a reviewer writes its verdict to $FLEET_VERDICT_FILE).
+
+With `--settings FILE` (a Claude Code settings file, as fleet-tui writes for hooked presets) it also
+fires that file's hooks the way Claude Code does: SessionStart and UserPromptSubmit at the start,
+PreToolUse/PostToolUse around each write and command, Notification(permission_prompt) at a
+question, Stop when it reaches its prompt, SessionEnd when it exits.
 
 Arguments of steps are split like a shell line, so quote text with spaces: say "hello there".
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import json
 import os
 import shlex
 import signal
@@ -56,6 +63,22 @@ def steps_for(script: str, restarted: bool) -> list[str]:
     return [ln for ln in lines if ln and not ln.startswith("#")]
 
 
+HOOKS: dict[str, list[str]] = {}  # event -> hook commands, from --settings
+
+
+def load_hooks(settings: Path) -> None:
+    data = json.loads(settings.read_text(encoding="utf-8"))
+    for event, entries in data.get("hooks", {}).items():
+        HOOKS[event] = [h["command"] for entry in entries for h in entry.get("hooks", [])]
+
+
+def fire(event: str, **payload: str) -> None:
+    """Run the hooks for `event` as Claude Code does: through a shell, the event as JSON on stdin."""
+    body = json.dumps({"hook_event_name": event, "session_id": "fake", **payload})
+    for command in HOOKS.get(event, ()):
+        subprocess.run(["sh", "-c", command], input=body, text=True, check=False)
+
+
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], capture_output=True, text=True, check=False)
 
@@ -79,11 +102,13 @@ def run_step(line: str, prompt: Path | None, handoff: Path | None, speed: float)
     elif verb == "sleep":
         time.sleep(float(args[0]) / speed)
     elif verb in ("write", "append"):
+        fire("PreToolUse", tool_name="Write")
         path = Path(args[0])
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a" if verb == "append" else "w", encoding="utf-8") as fh:
             fh.write(_text(" ".join(args[1:])))
         _print(f"  ✎ {'edited' if verb == 'append' else 'wrote'} {path}")
+        fire("PostToolUse", tool_name="Write")
     elif verb == "delete":
         Path(args[0]).unlink(missing_ok=True)
         _print(f"  ✗ deleted {args[0]}")
@@ -101,7 +126,9 @@ def run_step(line: str, prompt: Path | None, handoff: Path | None, speed: float)
             _git("commit", "-q", "-m", " ".join(args))
             _print(f"  ● committed: {' '.join(args)}")
     elif verb == "ask":
+        fire("PreToolUse", tool_name="Bash")
         _print(_text(" ".join(args)) + " [y/n] ", end="")
+        fire("Notification", notification_type="permission_prompt", message="Fake needs your permission")
         answer = sys.stdin.readline().strip().lower()
         _print("  ok, going ahead" if answer.startswith("y") else "  ok, leaving it as it is")
     elif verb == "wait-file":
@@ -132,7 +159,10 @@ def run_step(line: str, prompt: Path | None, handoff: Path | None, speed: float)
         child.stdout.readline()  # it has installed its SIGTERM handler
         child.stdout.close()
         _print(f"  started background helper {child.pid}")
+    elif verb == "hook":
+        fire(args[0], **({"notification_type": args[1]} if len(args) > 1 else {}))
     elif verb == "exit":
+        fire("SessionEnd", reason="exit")
         _print(f"done, exiting with {args[0] if args else 0}")
         sys.exit(int(args[0]) if args else 0)
     elif verb == "crash":
@@ -159,10 +189,12 @@ def idle() -> None:
     """Sit at an input prompt like an interactive agent; echo what the person sends."""
     while True:
         _print("> ", end="")
+        fire("Stop")
         line = sys.stdin.readline()
         if not line:
             time.sleep(3600)
             continue
+        fire("UserPromptSubmit")
         _print(f"received: {line.rstrip()}")
 
 
@@ -171,10 +203,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--script", type=Path, required=True)
     parser.add_argument("--prompt-file", type=Path)
     parser.add_argument("--handoff-file", type=Path)
+    parser.add_argument("--settings", type=Path, help="a Claude Code settings file whose hooks to fire")
     parser.add_argument("--speed", type=float, default=float(os.environ.get("FAKE_AGENT_SPEED", 1)))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
     restarted = args.handoff_file is not None and args.handoff_file.exists()
+    if args.settings is not None:
+        load_hooks(args.settings)
+        fire("SessionStart", source="startup")
+        fire("UserPromptSubmit")
     for line in steps_for(args.script.read_text(encoding="utf-8"), restarted):
         run_step(line, args.prompt_file, args.handoff_file, args.speed)
     idle()

@@ -71,6 +71,9 @@ class FleetSettings(BaseModel):
     socket: SocketName = "fleet-tui"
     panes_per_window: int = Field(4, ge=1, le=16)
     idle_after: float = Field(15.0, gt=0, le=86400, allow_inf_nan=False)
+    # A new status is shown once it has held this long (endings at once): no flicker between a
+    # hook and the screen that disagree for a moment.
+    status_hold: float = Field(1.0, ge=0, le=60, allow_inf_nan=False)
     bell: bool = True
     notify: bool = True  # dashboard notices, and desktop notifications from the supervisor
     # A shell command run by the supervisor when an agent needs a person; the event as JSON on stdin.

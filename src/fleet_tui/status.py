@@ -192,15 +192,14 @@ def _with_hooks(
     )
 
 
-# Shown at once: an ending is final, and these are set by fleet-tui itself, not guessed.
-IMMEDIATE = frozenset(
-    {Status.EXITED, Status.CRASHED, Status.KILLED, Status.MERGED, Status.MISSING, Status.QUEUED}
-)
+# Statuses read from evidence that can disagree for a moment; a change between two of them is
+# held back. Any other change (an exit, a kill, a merge, a queued agent starting) shows at once.
+GUESSED = frozenset({Status.STARTING, Status.WORKING, Status.WAITING, Status.IDLE, Status.UNKNOWN})
 
 
 class Debounce:
-    """A new status is reported only once it has held for `hold` seconds (endings at once), so a
-    hook and a screen that disagree for a moment do not make the status flicker."""
+    """A new status is reported only once it has held for `hold` seconds, so a hook and a screen
+    that disagree for a moment do not make the status flicker (see GUESSED)."""
 
     def __init__(self, hold: float) -> None:
         self.hold = hold
@@ -215,7 +214,13 @@ class Debounce:
 
     def feed(self, verdict: StatusVerdict, now: float) -> StatusVerdict:
         shown = self.shown
-        if shown is None or self.hold <= 0 or verdict.status in IMMEDIATE or verdict.status == shown.status:
+        if (
+            shown is None
+            or self.hold <= 0
+            or verdict.status == shown.status
+            or verdict.status not in GUESSED
+            or shown.status not in GUESSED
+        ):
             self.shown, self._candidate = verdict, None
             return verdict
         if self._candidate != verdict.status:

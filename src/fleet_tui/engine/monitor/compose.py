@@ -12,6 +12,7 @@ from fleet_tui.engine.monitor.panes import ENDED, Verdict
 from fleet_tui.engine.state import AgentState
 from fleet_tui.models import AgentSnapshot, PaneReading, StatusVerdict, WorktreeReading
 from fleet_tui.scope import drift
+from fleet_tui.signals import ContextReading
 from fleet_tui.spec import Agent
 from fleet_tui.status import screen_tail
 
@@ -31,6 +32,8 @@ class AgentInputs:
     exit_code: int | None
     waiting_for: tuple[str, ...]
     overlap: dict[str, tuple[str, ...]]
+    context: ContextReading | None
+    context_window: int | None
 
 
 class Composer:
@@ -50,6 +53,8 @@ class Composer:
         reading: WorktreeReading,
         waiting_for: tuple[str, ...],
         overlap: dict[str, tuple[str, ...]],
+        context: ContextReading | None = None,
+        context_window: int | None = None,
     ) -> AgentSnapshot:
         name = agent.name
         inputs = AgentInputs(
@@ -62,6 +67,8 @@ class Composer:
             exit_code=look.exit_code if look.status in ENDED else None,
             waiting_for=waiting_for,
             overlap=overlap,
+            context=context,
+            context_window=context_window,
         )
         cached = self._built.get(name)
         if cached is not None and cached[0] == inputs:
@@ -72,6 +79,7 @@ class Composer:
 
     def _build(self, agent: Agent, inputs: AgentInputs) -> AgentSnapshot:
         verdict, record, files = inputs.verdict, inputs.record, inputs.reading.files
+        context = inputs.context
         return AgentSnapshot(
             name=agent.name,
             task=agent.task,
@@ -83,6 +91,12 @@ class Composer:
             status_rule=verdict.rule,
             status_evidence=verdict.evidence,
             status_since=inputs.since,
+            status_source=verdict.source,
+            status_signal_at=verdict.signal_at,
+            context_used=context.used if context else None,
+            context_source=context.source if context and context.used is not None else "",
+            context_window=inputs.context_window,
+            cost_usd=context.cost_usd if context else None,
             exit_code=inputs.exit_code,
             started_at=record.started_at,
             restarts=record.restarts,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fleet_tui.adapters import git
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor.compose import Composer
-from fleet_tui.engine.monitor.panes import PaneTracker
+from fleet_tui.engine.monitor.panes import PaneTracker, Verdict
 from fleet_tui.engine.monitor.watcher import Watcher
 from fleet_tui.engine.state import FleetState, Phase, load_state
 from fleet_tui.errors import FleetError
@@ -51,6 +51,7 @@ class Versions:
 
     panes: int
     git: int
+    signals: int = 0  # new hook lines or a new statusline reading
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ class Monitor:
         now = self.clock()
         state = self._load_state()
         entries = self._overlap_entries()
-        versions = Versions(self.panes.version, self._git_version)
+        versions = Versions(self.panes.version, self._git_version, self.panes.poll_signals())
         last = self._composed
         if last is not None and not self._timed and last.versions == versions and last.state is state:
             agents = last.agents  # no pane, reading or state changed, and no verdict depends on time
@@ -250,6 +251,9 @@ class Monitor:
         agent = self._agents[name]
         record = state.agent(name)
         look = self.panes.verdict(agent, record, now, lambda: self._queued_reason(name, state))
+        signals = self.panes.signals[name]
+        settled = signals.settle(look.verdict, now)  # a new status shows once it held status_hold
+        look = Verdict(settled, look.exit_code, timed=look.timed or signals.debounce.pending)
         self._timed = self._timed or look.timed
         since = self.panes.note_status(name, look.verdict, record, now, self.log_changes)
         waiting_for = self._unmet_dependencies(name, state) if record.phase == Phase.QUEUED else ()
@@ -262,6 +266,8 @@ class Monitor:
             self._readings.get(name, NO_READING),
             waiting_for,
             self._overlap_for(name),
+            signals.context(pane.screen if (pane := self.panes.panes.get(name)) else ""),
+            signals.context_window,
         )
 
     # -- the live loop -----------------------------------------------------------------------

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fleet_tui.adapters.tmux import PaneReader
+from fleet_tui.engine.agent_signals import AgentSignals
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import AgentState, Phase, log_event, read_events, read_exit
 from fleet_tui.models import PaneReading, Status, StatusVerdict
+from fleet_tui.signals import HookState
 from fleet_tui.spec import Agent
 from fleet_tui.status import classify
 
@@ -31,6 +33,7 @@ class VerdictInputs:
     exit_code: int | None
     started_at: float | None
     last_change: float | None
+    hooks: HookState | None
 
 
 @dataclass
@@ -70,6 +73,12 @@ class PaneTracker:
         self.panes: dict[str, PaneReading] = {}
         self.order: list[str] = []
         self.version = 0  # bumped whenever a pane changed
+        hold = fleet.spec.settings.status_hold
+        self.signals = {a.name: AgentSignals(a, fleet.layout, hold) for a in fleet.agents}
+
+    def poll_signals(self) -> int:
+        """Take in every agent's new signals; the sum changes whenever any agent's did."""
+        return sum(s.poll() for s in self.signals.values())
 
     @property
     def session_alive(self) -> bool:
@@ -100,8 +109,10 @@ class PaneTracker:
         exit_code = read_exit(self.fleet.layout, name, record.run) if pane.dead else None
         if record.phase == Phase.KILLED:
             return Verdict(StatusVerdict(status=Status.KILLED, reason="stopped by fleet-tui"), exit_code)
+        signals = self.signals[name]
+        hooks = signals.hooks(record.started_at)
         key = VerdictInputs(
-            pane.pane_id, track.screen, pane.dead, exit_code, record.started_at, track.last_change
+            pane.pane_id, track.screen, pane.dead, exit_code, record.started_at, track.last_change, hooks
         )
         if track.verdict is not None and track.verdict_key == key:
             return Verdict(
@@ -116,8 +127,10 @@ class PaneTracker:
             started_at=record.started_at,
             last_change=track.last_change,
             idle_after=agent.idle_after,
+            hooks=hooks,
+            hooked=signals.hooked,
         )
-        timeless = bool(verdict.rule) or verdict.status in ENDED
+        timeless = not verdict.timed  # a pattern, a signal or an exit code decided
         track.verdict, track.verdict_key = (verdict, key) if timeless else (None, None)
         return Verdict(verdict, exit_code, timed=not timeless)
 
