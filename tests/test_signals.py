@@ -303,3 +303,11 @@ def test_leaving_a_status_fleet_tui_set_is_not_held_back() -> None:
     d = Debounce(hold=5)
     d.feed(StatusVerdict(status=Status.QUEUED, reason="q"), 0)
     assert d.feed(StatusVerdict(status=Status.STARTING, reason="s"), 0.1).status == Status.STARTING
+
+
+def test_hook_and_screen_agreeing_on_a_question_name_both() -> None:
+    signals = [sig("PreToolUse", NOW - 20), sig("Notification", NOW - 10, kind="permission_prompt")]
+    v = verdict(PERMISSION_SCREEN, signals)
+    assert (v.status, v.source, v.signal_at) == (Status.WAITING, "hook", NOW - 10)
+    assert v.reason == "hook Notification(permission_prompt); the screen agrees"
+    assert "Do you want to proceed?" in v.evidence

@@ -127,7 +127,16 @@ def classify(
         return ended
     on_screen = classify_screen(screen, preset)
     if on_screen is not None and on_screen.status == Status.WAITING:
-        if hooks is not None and hooks.status not in (None, Status.WAITING) and hooks.signal is not None:
+        if hooks is not None and hooks.signal is not None and hooks.status == Status.WAITING:
+            # Both say so: the agent's own word decides, the screen's line is the evidence.
+            return on_screen.model_copy(
+                update={
+                    "reason": f"hook {hooks.signal.label}; the screen agrees",
+                    "source": "hook",
+                    "signal_at": hooks.signal.t,
+                }
+            )
+        if hooks is not None and hooks.status is not None and hooks.signal is not None:
             note = f" (beats hook {hooks.signal.label}, which said {hooks.status.value})"
             return on_screen.model_copy(update={"reason": on_screen.reason + note})
         return on_screen
