@@ -127,3 +127,16 @@ def test_launcher_sets_path_and_preset_env_itself(make_fleet, monkeypatch, tmp_p
     var, found = seen.split("|")
     assert var == "from-preset"
     assert found.endswith("/fleet-fake-agent"), "fleet-tui's own bin folder is on the agent's PATH"
+
+
+def test_an_unknown_program_gets_the_generic_preset() -> None:
+    from fleet_tui.spec import default_preset
+
+    presets = BUILTIN_PRESETS
+    assert default_preset(None, presets) == "shell"
+    assert default_preset("opencode run {prompt_file}", presets) == "generic"
+    assert default_preset("FOO=1 env exec /opt/bin/crush", presets) == "generic"
+    assert default_preset('bash -c "make test"', presets) == "shell"
+    assert default_preset("fleet-fake-agent --script s.txt", presets) == "shell"
+    assert default_preset('claude --model x "$(cat {prompt_file})"', presets) == "claude"
+    assert default_preset("unbalanced 'quote", presets) == "shell"

@@ -6,7 +6,9 @@ repository (does the base branch exist?) live in the engine.
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -297,6 +299,39 @@ def _agent_name(raw: dict[str, Any], index: int, table: str = "agent") -> str | 
     return None
 
 
+# Programs whose screen is a plain shell's: a command starting with one gets the shell preset.
+SHELL_PROGRAMS = frozenset(
+    {"sh", "bash", "zsh", "fish", "dash", "ksh", "cat", "echo", "printf", "true", "sleep", "make"}
+    | {"python", "python3", "node", "npm", "npx", "uv", "pytest", "tail", "watch", "less", "vi", "vim"}
+    # the scripted stand-in of tests and the demo prints like a shell tool, and its scripts say so
+    | {"fleet-fake-agent"}
+)
+
+
+def default_preset(command: str | None, presets: dict[str, Preset]) -> str:
+    """The preset of an agent that names none: the one whose program its command runs; the shell
+    preset for shells and shell tools; else `generic`, which reads the habits agent CLIs share
+    (an agent fleet-tui has never seen would read as working nearly always with the shell's)."""
+    if not command:
+        return "shell"
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return "shell"
+    words = [w for w in words if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]  # VAR=value prefixes
+    while words and words[0] in ("env", "exec", "command", "nohup"):
+        words = words[1:]
+    if not words:
+        return "shell"
+    program = os.path.basename(words[0])
+    for name, preset in presets.items():
+        if preset.program and preset.program == program:
+            return name
+    if program in SHELL_PROGRAMS or "{" in program or "$" in program:
+        return "shell"
+    return "generic" if "generic" in presets else "shell"
+
+
 def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
     """The keys allowed in the table that holds `loc` (for "unknown key" messages)."""
     path = [p for p in loc[:-1] if not isinstance(p, int)]
@@ -381,7 +416,7 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
                 raise SpecError(file, f"{where}.depends_on", f"{dep!r} names no agent (agents: {names})")
             if dep == spec.name:
                 raise SpecError(file, f"{where}.depends_on", "an agent cannot depend on itself")
-        preset_name = spec.preset or "shell"
+        preset_name = spec.preset or default_preset(spec.command, presets)
         if preset_name not in presets:
             raise SpecError(
                 file,
