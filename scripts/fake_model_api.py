@@ -22,7 +22,7 @@ Control it at run time (all GET, answer ``ok``):
 * ``/__log``              the paths of the requests seen so far (debugging)
 
 Usage: ``python3 scripts/fake_model_api.py --port 8765 [--log /tmp/fake-api.log]``.
-Only for local capture work; never part of the test suite.
+For capture work, and started by tests/test_real_agents.py (on a free loopback port).
 """
 
 from __future__ import annotations

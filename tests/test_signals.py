@@ -92,6 +92,27 @@ def test_codex_notify_passes_its_json_as_the_last_argument(tmp_path: Path) -> No
     )
 
 
+def test_codex_side_threads_do_not_end_the_turn(tmp_path: Path) -> None:
+    out = tmp_path / "signals.jsonl"
+    title = {
+        "type": "agent-turn-complete",
+        "input-messages": '["Generate a concise, single-line task title of at most 36 characters"]',
+        "last-assistant-message": '{"title": "x"}',
+    }
+    hook.main(["event", str(out), "codex", json.dumps(title)])
+    [side] = read_signals(out)
+    assert side.kind == "side-thread"
+    state = fold([sig("UserPromptSubmit", 1), side.model_copy(update={"t": 2})])
+    assert state is not None and state.status == Status.WORKING
+    main = {
+        "type": "agent-turn-complete",
+        "input-messages": ["Create hello.txt"],
+        "last-assistant-message": "Done.",
+    }
+    hook.main(["event", str(out), "codex", json.dumps(main)])
+    assert read_signals(out)[-1].kind == ""
+
+
 def test_bad_input_never_fails_the_agent(tmp_path: Path) -> None:
     out = tmp_path / "signals.jsonl"
     assert hook.main(["event", str(out), "claude", "not json"]) == 0

@@ -35,6 +35,9 @@ KEEP = {
     "transcript": ("transcript_path",),
 }
 MAX_TEXT = 300
+# Codex runs side threads of its own (naming the task) and notifies their turns like the agent's:
+# they are marked, so they do not read as the end of the agent's turn.
+CODEX_SIDE_PROMPTS = ("Generate a concise, single-line task title",)
 
 
 def _first(payload: dict[str, Any], names: tuple[str, ...]) -> str:
@@ -53,6 +56,10 @@ def signal_line(payload: dict[str, Any], source: str, now: float) -> str:
         if value:
             record[key] = value
     record.setdefault("event", "unknown")
+    messages = payload.get("input-messages")
+    first = messages[0] if isinstance(messages, list) and messages else messages
+    if isinstance(first, str) and first.lstrip('["').startswith(CODEX_SIDE_PROMPTS):
+        record["kind"] = "side-thread"
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

@@ -101,6 +101,8 @@ def parse_line(line: str) -> Signal | None:
 
 
 def _implied(signal: Signal) -> Status | None:
+    if signal.kind == "side-thread":
+        return None  # a turn of the agent's own helper thread (see hook.CODEX_SIDE_PROMPTS)
     if signal.event in WORKING_EVENTS:
         return Status.WORKING
     if signal.event in WAITING_EVENTS:
