@@ -203,7 +203,8 @@ def _with_hooks(
 
 # Statuses read from evidence that can disagree for a moment; a change between two of them is
 # held back. Any other change (an exit, a kill, a merge, a queued agent starting) shows at once.
-GUESSED = frozenset({Status.STARTING, Status.WORKING, Status.WAITING, Status.IDLE, Status.UNKNOWN})
+# (Leaving `starting` is not flicker: the first output came.)
+GUESSED = frozenset({Status.WORKING, Status.WAITING, Status.IDLE, Status.UNKNOWN})
 
 
 class Debounce:
