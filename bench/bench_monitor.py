@@ -125,9 +125,20 @@ def agent_name(i: int) -> str:
     return f"a{i:03d}"
 
 
-def write_fleet_file(path: Path, socket: str, worktrees: Path, script: Path, count: int) -> None:
+def write_fleet_file(
+    path: Path, socket: str, worktrees: Path, script: Path, count: int, signals: bool = False
+) -> None:
     command = f"fleet-fake-agent --script {script} --prompt-file {{prompt_file}}"
+    # --signals: the agents run with Claude-style hooks and statusline installed (the fake agent
+    # fires the settings file's hooks), so the monitor reads 100 signals files as it would for claude.
+    preset = [
+        "[preset.hooked]",
+        f"command = 'fleet-fake-agent {{signals}} --script {script} --prompt-file {{prompt_file}}'",
+        'signals = ["claude-hooks", "claude-statusline"]',
+        "",
+    ]
     lines = [
+        *(preset if signals else []),
         "[fleet]",
         'name = "bench"',
         f'socket = "{socket}"',
@@ -141,7 +152,7 @@ def write_fleet_file(path: Path, socket: str, worktrees: Path, script: Path, cou
             f'name = "{agent_name(i)}"',
             f'task = "benchmark agent {i}"',
             f'scope = ["src/pkg{i % PACKAGES:02d}/**"]',
-            f'command = "{command}"',
+            'preset = "hooked"' if signals else f'command = "{command}"',
         ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -154,6 +165,7 @@ class Bench:
     worktrees: Path = field(init=False)
     fleet_file: Path = field(init=False)
     script: Path = field(init=False)
+    signals: bool = False
 
     def __post_init__(self) -> None:
         self.repo = self.tmp / "repo"
@@ -163,7 +175,7 @@ class Bench:
         self.script.write_text('say "benchmark agent ready"\nidle\n', encoding="utf-8")
 
     def fleet(self, count: int) -> Fleet:
-        write_fleet_file(self.fleet_file, self.socket, self.worktrees, self.script, count)
+        write_fleet_file(self.fleet_file, self.socket, self.worktrees, self.script, count, self.signals)
         return Fleet.open(self.repo, self.fleet_file)
 
     def kill_server(self) -> None:
@@ -606,6 +618,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--ui", action="store_true", help="also measure the dashboard")
+    parser.add_argument("--signals", action="store_true", help="agents with hooks installed (claude-style)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (debugging)")
     return parser.parse_args(argv)
 
@@ -656,9 +669,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with hermetic(tmp):
             started = time.perf_counter()
+            report["signals"] = args.signals
             report["repo"] = build_repo(tmp / "repo", args.files)
             log(f"built repository {report['repo']} in {time.perf_counter() - started:.1f}s")
-            bench = Bench(tmp=tmp, socket=f"fleet-bench-{os.getpid()}-{secrets.token_hex(3)}")
+            socket = f"fleet-bench-{os.getpid()}-{secrets.token_hex(3)}"
+            bench = Bench(tmp=tmp, socket=socket, signals=args.signals)
             for count in args.agents:
                 report["results"].append(measure(bench, count, args))
             if args.ui:  # last, so the dashboard's threads and heap do not weigh on the monitor figures

@@ -134,7 +134,8 @@ def test_an_unknown_program_gets_the_generic_preset() -> None:
 
     presets = BUILTIN_PRESETS
     assert default_preset(None, presets) == "shell"
-    assert default_preset("opencode run {prompt_file}", presets) == "generic"
+    assert default_preset("mytool run {prompt_file}", presets) == "generic"
+    assert default_preset("opencode --prompt x", presets) == "opencode"
     assert default_preset("FOO=1 env exec /opt/bin/crush", presets) == "generic"
     assert default_preset('bash -c "make test"', presets) == "shell"
     assert default_preset("fleet-fake-agent --script s.txt", presets) == "shell"

@@ -87,7 +87,10 @@ BAD_FILES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "unknown-preset": (
         AGENT.replace('"shell"', '"gpt"'),
         "agent[0] (api).preset",
-        ("unknown preset 'gpt'", "known presets: aider, claude, codex, gemini, generic, shell"),
+        (
+            "unknown preset 'gpt'",
+            "known presets: aider, claude, cline, codex, copilot, gemini, generic, mistral-vibe, opencode",
+        ),
     ),
     "dependency-cycle": (
         agent("api", depends_on='["docs"]') + DOCS + 'depends_on = ["api"]\n',

@@ -118,7 +118,17 @@ def merge_preset(base: Preset | None, override: dict[str, Any]) -> Preset:
 def _load_builtin() -> dict[str, Preset]:
     text = resources.files("fleet_tui").joinpath("presets.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)
-    return {name: Preset.model_validate(body) for name, body in raw.items()}
+    presets: dict[str, Preset] = {}
+    for name, body in raw.items():
+        # `extends = "generic"`: the preset's own patterns first, then the other preset's, for the
+        # states of a program that could not be brought about (and so seen) when it was written.
+        base = body.pop("extends", None)
+        if base is not None:
+            inherited = presets[base].patterns.model_dump()
+            own = body.get("patterns", {})
+            body["patterns"] = {k: [*own.get(k, []), *inherited[k]] for k in inherited}
+        presets[name] = Preset.model_validate(body)
+    return presets
 
 
 BUILTIN_PRESETS: dict[str, Preset] = _load_builtin()

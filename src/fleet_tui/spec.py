@@ -123,7 +123,9 @@ class AgentSpec(BaseModel):
     verify: str | None = None
     depends_on: list[Slug] = Field(default_factory=list)
     max_restarts: int = Field(2, ge=0, le=1000)
-    restart_on: list[Literal["crashed", "exited", "idle"]] = Field(default_factory=list)
+    restart_on: list[Literal["crashed", "exited", "idle", "context"]] = Field(default_factory=list)
+    # "context" in restart_on: restart with a handoff once this much of the window is used (percent).
+    context_limit: float = Field(80.0, gt=0, le=100, allow_inf_nan=False)
     idle_after: float | None = Field(None, gt=0, le=86400, allow_inf_nan=False)
     env: dict[str, str] = Field(default_factory=dict)
     # The name of a [reviewer.<name>], or an inline reviewer table (checked in _resolve, so a bad
@@ -205,6 +207,7 @@ class Agent(BaseModel):
     restart_on: tuple[str, ...]
     idle_after: float
     env: dict[str, str]
+    context_limit: float = 80.0
     restart_defaulted: bool = False  # `command` given without `restart_command` (plan warns)
     kind: Literal["agent", "task", "reviewer"] = "agent"
     done_when: tuple[str, ...] = ()
@@ -464,6 +467,7 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
                 depends_on=tuple(spec.depends_on),
                 max_restarts=spec.max_restarts,
                 restart_on=tuple(spec.restart_on),
+                context_limit=spec.context_limit,
                 idle_after=idle_after,
                 env=dict(spec.env),
                 restart_defaulted=restart_defaulted,

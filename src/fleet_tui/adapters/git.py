@@ -156,6 +156,18 @@ def tracked_files(root: Path, ref: str) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
+def tracked_sizes(root: Path, ref: str) -> dict[str, int]:
+    """Every tracked file at `ref` with its size in bytes (one `ls-tree -l`; no checkout read)."""
+    out = run(root, "ls-tree", "-r", "-l", "-z", ref, strip=False)
+    sizes: dict[str, int] = {}
+    for entry in out.split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if path and len(parts) == 4 and parts[1] == "blob" and parts[3].isdigit():
+            sizes[path] = int(parts[3])
+    return sizes
+
+
 def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
     return _ok(root, "merge-base", "--is-ancestor", ancestor, descendant)
 

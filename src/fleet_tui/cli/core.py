@@ -102,6 +102,16 @@ def print_plan(plan: Plan) -> None:
     else:
         out.print("no predicted overlaps")
     out.print("launch order: " + " -> ".join(plan.order))
+    for budget in plan.budgets:
+        window = (
+            f" of {budget.window:,} ({budget.share:.0%})"
+            if budget.window and budget.share is not None
+            else ""
+        )
+        out.print(
+            f"context at start: {budget.agent} ~{budget.total:,} tokens{window}"
+            f" (task {budget.task_tokens:,}, {budget.files} scoped files {budget.scope_tokens:,})"
+        )
     for warning in plan.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
 
@@ -166,7 +176,11 @@ def plan(
     else:
         print_plan(result)
         print_coupling(coupling)
-    if strict and (result.unrelated_overlaps or coupling.unrelated):
+    if strict and (result.unrelated_overlaps or coupling.unrelated or result.over_budget):
+        if result.over_budget and not (result.unrelated_overlaps or coupling.unrelated):
+            names = ", ".join(b.agent for b in result.over_budget)
+            err.print(f"[red]--strict:[/] the start of {names} takes over 60% of the context window")
+            ctx.exit(1)
         what = [
             "scopes overlap" if result.unrelated_overlaps else "",
             "scopes are coupled" if coupling.unrelated else "",
@@ -235,9 +249,10 @@ def ensure_supervisor(fleet: Fleet) -> None:
 
 def print_status(snapshot: FleetSnapshot) -> None:
     alive = "up" if snapshot.session_alive else "[red]down[/]"
-    out.print(f"fleet [bold]{snapshot.fleet}[/]  base {snapshot.base}  session {alive}")
+    spent = f"  ${snapshot.cost_usd:.2f} spent" if snapshot.cost_usd is not None else ""
+    out.print(f"fleet [bold]{snapshot.fleet}[/]  base {snapshot.base}  session {alive}{spent}")
     table = Table(show_edge=False)
-    for column in ("agent", "status", "reason", "files", "+/-", "ahead", "drift", "overlap", "gates"):
+    for column in ("agent", "status", "reason", "files", "+/-", "ahead", "drift", "overlap", "gates", "ctx"):
         table.add_column(column)
     for agent in snapshot.agents:
         style = STATUS_STYLE.get(agent.status, "")
@@ -254,6 +269,7 @@ def print_status(snapshot: FleetSnapshot) -> None:
             f"[red]{len(agent.drift)}[/]" if agent.drift else "0",
             overlap or "-",
             gates_cell(agent.gates),
+            f"{agent.context_used:.0f}%" if agent.context_used is not None else "-",
         )
     out.print(table)
     queue = snapshot.queue

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from fleet_tui.adapters import git, processes
 from fleet_tui.adapters.git import WorkSnapshot
 from fleet_tui.adapters.tmux import Tmux, require_tmux
+from fleet_tui.budget import Budget, estimate
 from fleet_tui.engine.launcher import (
     AGENT_MARKER,
     agent_id,
@@ -115,6 +116,11 @@ class Plan:
     order: tuple[str, ...]
     warnings: tuple[str, ...]
     unrelated_overlaps: tuple[OverlapEntry, ...]  # between agents that do not depend on each other
+    budgets: tuple[Budget, ...] = ()  # each agent's start against its context window
+
+    @property
+    def over_budget(self) -> tuple[Budget, ...]:
+        return tuple(b for b in self.budgets if b.over)
 
 
 class Fleet:
@@ -225,8 +231,18 @@ class Fleet:
     # -- plan ------------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        files = git.tracked_files(self.root, self.base)
+        sizes = git.tracked_sizes(self.root, self.base)
+        files = list(sizes)
         overlaps = predicted_overlaps(self.scopes, files)
+        budgets = tuple(
+            estimate(
+                a.name,
+                a.task,
+                {path: sizes[path] for path in self.scopes[a.name].matching(files)},
+                a.preset.context_window,
+            )
+            for a in self.agents
+        )
         deps = {a.name: set(a.depends_on) for a in self.agents}
 
         def related(a: str, b: str) -> bool:
@@ -248,6 +264,7 @@ class Fleet:
                 f"not installed (not on PATH): {m}; `fleet-tui up` will refuse until it is"
                 for m in self.missing_programs()
             ),
+            *(warning for b in budgets if (warning := b.warning())),
         )
         rows = tuple(
             PlanRow(
@@ -260,7 +277,7 @@ class Fleet:
             )
             for a in self.agents
         )
-        return Plan(rows, overlaps, tuple(self.spec.launch_order()), warnings, unrelated)
+        return Plan(rows, overlaps, tuple(self.spec.launch_order()), warnings, unrelated, budgets)
 
     # -- starting a run ------------------------------------------------------------------------
 

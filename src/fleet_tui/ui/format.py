@@ -44,6 +44,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("overlap", "overlap"),
     ("ahead", "ahead"),
     ("restarts", "restarts"),
+    ("context", "ctx"),
     ("last", "last line"),
 )
 
@@ -122,12 +123,25 @@ def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int
         Text(", ".join(others) if others else "-", style="yellow" if others else "dim"),
         Text(str(agent.commits_ahead), style="" if agent.commits_ahead else "dim"),
         Text(restarts, style="bold red" if agent.needs_human else ("" if agent.restarts else "dim")),
+        context_text(agent),
         Text(truncate(agent.last_line, last_width), style="dim"),
     )
     if attention:
         for cell in cells:
             cell.stylize(ATTENTION_STYLE)
     return cells
+
+
+CONTEXT_WARN = 60.0  # percent: the course rule for a start; past it an agent's work degrades
+
+
+def context_text(agent: AgentSnapshot) -> Text:
+    """How full the agent's context window is (from its statusline, or its screen), and its cost."""
+    if agent.context_used is None:
+        return Text("$" + f"{agent.cost_usd:.2f}" if agent.cost_usd is not None else "-", style="dim")
+    used = agent.context_used
+    style = "bold red" if used >= 80 else "yellow" if used >= CONTEXT_WARN else ""
+    return Text(f"{used:.0f}%", style=style)
 
 
 def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
@@ -146,7 +160,7 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
         count = snapshot.count(status)
         text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")
         text.append("  ")
-    for status in (Status.QUEUED, Status.KILLED, Status.MERGED):  # shown only when there are some
+    for status in (Status.QUEUED, Status.KILLED, Status.MERGED, Status.UNKNOWN):  # only when some
         count = snapshot.count(status)
         if count:
             text.append(f"{count} {status.value}", style=STATUS_STYLE[status])
@@ -156,6 +170,8 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
     text.append("  ")
     shared = len(snapshot.overlaps)
     text.append(f"{files(shared)} in overlap", style="yellow" if shared else "dim")
+    if snapshot.cost_usd is not None:  # only agents that report a cost count
+        text.append(f"  ${snapshot.cost_usd:.2f} spent")
     return text
 
 

@@ -3,6 +3,7 @@ ui/preview.py, the pane preview)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from rich.segment import Segment
@@ -180,7 +181,17 @@ class AgentDetail(Static):
         text.append(f": {agent.status_reason}")
         if agent.status_evidence:
             text.append(f" «{agent.status_evidence.strip()}»", style="italic")
+        if agent.status_signal_at is not None:  # a clock time, not an age: the panel stays still
+            stamp = time.strftime("%H:%M:%S", time.localtime(agent.status_signal_at))
+            text.append(f" (signal at {stamp})", style="dim")
         text.append("\n")
+        if agent.context_used is not None or agent.cost_usd is not None:
+            parts = []
+            if agent.context_used is not None:
+                parts.append(f"context {agent.context_used:.0f}% used ({agent.context_source})")
+            if agent.cost_usd is not None:
+                parts.append(f"${agent.cost_usd:.2f}")
+            text.append(" · ".join(parts) + "\n", style="dim")
         task = agent.task.strip().splitlines()[0] if agent.task.strip() else ""
         text.append("task ", style="dim")
         text.append(task + "\n")

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.git import Commit, WorkSnapshot
+from fleet_tui.budget import handoff_warning
 from fleet_tui.engine import pipeline_state
 from fleet_tui.engine.actions.common import DEFAULT_GRACE, require_worktree, update_record
 from fleet_tui.engine.actions.results import Outcome, Stakes
@@ -236,8 +237,14 @@ def auto_restart(fleet: Fleet, snapshot: FleetSnapshot, now: float | None = None
     state: FleetState | None = None
     for reading in snapshot.agents:
         agent = fleet.agent(reading.name)
-        if not agent.restart_on or reading.status.value not in agent.restart_on:
+        full = (
+            "context" in agent.restart_on
+            and reading.context_used is not None
+            and reading.context_used >= agent.context_limit
+        )
+        if not agent.restart_on or (reading.status.value not in agent.restart_on and not full):
             continue
+        why = f"its context is {reading.context_used:.0f}% full" if full else f"it was {reading.status.value}"
         state = state or load_state(fleet.layout)
         record = state.agent(reading.name)
         if record.phase != Phase.RUNNING:
@@ -246,24 +253,22 @@ def auto_restart(fleet: Fleet, snapshot: FleetSnapshot, now: float | None = None
             if not record.needs_human:
                 update_record(fleet, reading.name, lambda r: setattr(r, "needs_human", True))
                 log_event(fleet.layout, reading.name, "needs-human", status=reading.status.value)
-                done.append(
-                    f"{reading.name} is {reading.status.value} and reached max_restarts: needs a person"
-                )
+                done.append(f"{reading.name}: {why}, and it reached max_restarts: needs a person")
             continue
         started = record.started_at or 0.0
-        if now - max(reading.status_since, started) < backoff(record.restarts):
+        if not full and now - max(reading.status_since, started) < backoff(record.restarts):
             continue
         try:
-            outcome = restart(
-                fleet,
-                reading.name,
-                reason=f"automatic: it was {reading.status.value} (restart_on)",
-                last=snapshot,
-            )
+            outcome = restart(fleet, reading.name, reason=f"automatic: {why} (restart_on)", last=snapshot)
         except ActionRefused as exc:
             done.append(f"{reading.name}: automatic restart refused: {exc.message}")
             continue
         done.append(outcome.message)
+        if full:  # a handoff that fills the window defeats the fresh start
+            handoff = fleet.layout.handoff_file(reading.name)
+            text = handoff.read_text(encoding="utf-8") if handoff.exists() else ""
+            if warning := handoff_warning(reading.name, text, agent.preset.context_window):
+                done.append(warning)
         state = None
     return done
 
