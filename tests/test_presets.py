@@ -141,3 +141,23 @@ def test_an_unknown_program_gets_the_generic_preset() -> None:
     assert default_preset("fleet-fake-agent --script s.txt", presets) == "shell"
     assert default_preset('claude --model x "$(cat {prompt_file})"', presets) == "claude"
     assert default_preset("unbalanced 'quote", presets) == "shell"
+
+
+@pytest.mark.parametrize(
+    ("preset", "screen"),
+    [
+        ("codex", "  Finish signing in via your browser\n\n  Press esc to cancel\n"),
+        ("gemini", "  Please visit the URL to authorize.\n  Enter the authorization code: \n"),
+        ("aider", "Login to OpenRouter or create a free account? (Y)es/(N)o [Yes]: "),
+        ("claude", " Login\n  Paste code here if prompted >\n"),
+        ("generic", "Enter your API key: "),
+        ("generic", "  Finish signing in via your browser … Press esc to cancel\n"),
+        ("generic", "Do you trust the files in this folder?\n❯ 1. Yes\n  2. No\n"),
+    ],
+)
+def test_sign_in_and_key_prompts_are_waiting(preset: str, screen: str) -> None:
+    from fleet_tui.models import Status
+    from fleet_tui.status import classify_screen
+
+    verdict = classify_screen(screen, BUILTIN_PRESETS[preset])
+    assert verdict is not None and verdict.status == Status.WAITING, (preset, verdict)

@@ -110,3 +110,22 @@ def test_an_own_command_without_the_placeholder_has_no_signals(tmp_path: Path, r
     )
     fleet = write_fleet(tmp_path, repo, body)
     assert not uses_signals(fleet.spec.agent("c"))
+
+
+def test_only_a_run_started_with_hooks_counts_as_hooked(tmp_path: Path, repo: Path) -> None:
+    from fleet_tui.engine.agent_signals import AgentSignals
+
+    fleet = write_fleet(tmp_path, repo, CLAUDE_FLEET.format(preamble=""))
+    agent = fleet.spec.agent("c")
+    watch = AgentSignals(agent, fleet.layout, hold=1.0)
+    watch.poll()
+    assert watch.hooked is False  # not started yet
+    launcher = fleet.layout.launcher("c")
+    launcher.parent.mkdir(parents=True, exist_ok=True)
+    launcher.write_text('#!/bin/sh\nclaude "$(cat prompt.md)"\n')  # started by an older fleet-tui
+    watch.poll()
+    assert watch.hooked is False
+    write_launcher(agent, fleet.layout, 2)
+    before = watch.poll()
+    assert watch.hooked is True
+    assert watch.poll() == before  # nothing new: the same version

@@ -158,7 +158,7 @@ def tracked_files(root: Path, ref: str) -> list[str]:
 
 def tracked_sizes(root: Path, ref: str) -> dict[str, int]:
     """Every tracked file at `ref` with its size in bytes (one `ls-tree -l`; no checkout read)."""
-    out = run(root, "ls-tree", "-r", "-l", "-z", ref, strip=False)
+    out = _run(root, "ls-tree", "-r", "-l", "-z", ref, strip=False)
     sizes: dict[str, int] = {}
     for entry in out.split("\0"):
         meta, _, path = entry.partition("\t")

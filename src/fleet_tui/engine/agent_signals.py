@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from fleet_tui.engine.hooks import signals_file, statusline_file, uses_signals
+from fleet_tui.engine.hooks import claude_settings_file, signals_file, statusline_file, uses_signals
 from fleet_tui.engine.state import Layout
 from fleet_tui.models import StatusVerdict
 from fleet_tui.signals import ContextReading, HookState, SignalReader, context_from_screen, read_statusline
@@ -19,7 +19,13 @@ from fleet_tui.status import Debounce
 
 class AgentSignals:
     def __init__(self, agent: Agent, layout: Layout, hold: float) -> None:
-        self.hooked = uses_signals(agent) or uses_signals(agent, restart=True)
+        # Hooks apply only to a run started with them: the current run's launcher says whether it
+        # was (an agent started before its preset had signals, or with them off, is not "hooked").
+        self._can_signal = uses_signals(agent) or uses_signals(agent, restart=True)
+        self._launcher = layout.launcher(agent.name)
+        self._launcher_key: tuple[int, int] | None = None
+        self._marks = (str(claude_settings_file(layout, agent.name)), "notify=")
+        self.hooked = False
         self.context_window = agent.preset.context_window
         self._reader = SignalReader(signals_file(layout, agent.name))
         self._statusline = statusline_file(layout, agent.name)
@@ -33,7 +39,8 @@ class AgentSignals:
 
     def poll(self) -> int:
         """Take in new signals and a new statusline reading; returns a number that changes
-        whenever either did (one or two `stat` calls while nothing changes)."""
+        whenever either did (a few `stat` calls while nothing changes)."""
+        self._check_launcher()
         self._reader.read()
         try:
             st = os.stat(self._statusline)
@@ -45,6 +52,26 @@ class AgentSignals:
             self._statusline_reading = read_statusline(self._statusline) if key else None
             self._statusline_version += 1
         return self._reader.version + self._statusline_version
+
+    def _check_launcher(self) -> None:
+        if not self._can_signal:
+            return
+        try:
+            st = os.stat(self._launcher)
+            key: tuple[int, int] | None = (st.st_ino, st.st_mtime_ns)
+        except OSError:
+            key = None
+        if key == self._launcher_key:
+            return
+        self._launcher_key = key
+        try:
+            text = self._launcher.read_text(encoding="utf-8") if key else ""
+        except OSError:
+            text = ""
+        hooked = any(mark in text for mark in self._marks)
+        if hooked != self.hooked:
+            self.hooked = hooked
+            self._statusline_version += 1  # the verdicts' inputs changed
 
     def hooks(self, since: float | None) -> HookState | None:
         """The hooks' state for the run that started at `since` (None: no signals yet), as of

@@ -238,7 +238,7 @@ class Fleet:
             estimate(
                 a.name,
                 a.task,
-                {path: sizes[path] for path in self.scopes[a.name].matching(files)},
+                {path: size for path, size in sizes.items() if path in self.scopes[a.name]},
                 a.preset.context_window,
             )
             for a in self.agents

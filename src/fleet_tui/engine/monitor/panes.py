@@ -34,6 +34,7 @@ class VerdictInputs:
     started_at: float | None
     last_change: float | None
     hooks: HookState | None
+    hooked: bool
 
 
 @dataclass
@@ -112,7 +113,14 @@ class PaneTracker:
         signals = self.signals[name]
         hooks = signals.hooks(record.started_at)
         key = VerdictInputs(
-            pane.pane_id, track.screen, pane.dead, exit_code, record.started_at, track.last_change, hooks
+            pane.pane_id,
+            track.screen,
+            pane.dead,
+            exit_code,
+            record.started_at,
+            track.last_change,
+            hooks,
+            signals.hooked,
         )
         if track.verdict is not None and track.verdict_key == key:
             return Verdict(
