@@ -7,7 +7,7 @@ from pathlib import Path
 
 from helpers import wait_for
 
-from fleet_tui.adapters.tmux import PaneReader
+from fleet_tui.adapters.tmux import PaneReader, Tmux
 from fleet_tui.engine.actions import up
 
 
@@ -52,3 +52,32 @@ def test_a_vanished_pane_is_dropped_not_an_error(make_fleet) -> None:
     assert [p.agent for p in reader.read()] == ["a"]
     fleet.down()
     assert reader.read() == []
+
+
+def test_a_fleet_of_250_panes_reads(server) -> None:
+    """tmux refuses one command line past ~16 KB: a read of many panes is split across calls."""
+    tmux = Tmux(server.socket_name)
+    session = "many"
+    count = 250
+    # Cheap panes: `cat` waits on its terminal and prints nothing; a marker line tells them apart.
+    tmux._cmd("new-session", "-d", "-s", session, "-x", "80", "-y", "5", "sh", "-c", "echo pane-0; exec cat")
+    for start in range(1, count, 50):
+        tmux._cmd(
+            *tmux._chain(
+                [
+                    ("new-window", "-d", "-t", f"={session}:", "sh", "-c", f"echo pane-{i}; exec cat")
+                    for i in range(start, min(count, start + 50))
+                ]
+            )
+        )
+    reader = PaneReader(tmux, session)
+
+    def marked() -> int:
+        return sum(1 for pane in reader.read() if pane.screen.startswith("pane-"))
+
+    wait_for(lambda: marked() == count, what=f"{count} screens read", timeout=60)
+    started = time.process_time()
+    panes = reader.read()
+    assert len(panes) == count
+    assert {p.screen.splitlines()[0] for p in panes} == {f"pane-{i}" for i in range(count)}
+    assert time.process_time() - started < 2.0, "an idle read of 250 panes costs about one listing"

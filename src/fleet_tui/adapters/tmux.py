@@ -320,6 +320,18 @@ RECAPTURE_EVERY = 30.0  # seconds: every screen is captured at least this often,
 RECAPTURE_SPREAD = 10  # ...by at most 1/10 of the panes per read, oldest first
 
 
+# tmux sends a client's whole command line as one message of at most 16 KB and refuses a longer
+# one ("command too long"): a read of ~180 panes or more must be split across calls.
+COMMAND_BYTES = 8000  # per call, well under the limit (the listing and the separators ride along)
+
+
+def capture_batches(panes: Sequence[str], sep: str) -> list[list[str]]:
+    """`panes` in batches whose capture commands each fit one tmux command line."""
+    per_pane = len(f"display-message -p -t %000000 {sep}#{{pane_id}} ; capture-pane -p -e -t %000000 ; ")
+    size = max(1, COMMAND_BYTES // per_pane)
+    return [list(panes[i : i + size]) for i in range(0, len(panes), size)]
+
+
 class PaneReader:
     """Reads one session's panes read after read, capturing only the screens that may have changed.
 
@@ -380,18 +392,24 @@ class PaneReader:
         return hot + due[: math.ceil(len(self._panes) / RECAPTURE_SPREAD)]
 
     def _call(self, capture: Sequence[str], *, listing: bool) -> tuple[list[str], dict[str, str]]:
+        """The listing (when asked) and the screens of `capture`, in as few tmux calls as fit."""
         sep = self.tmux._sep
-        commands: list[tuple[str, ...]] = []
-        if listing:
-            commands.append(("list-panes", "-s", "-t", f"={self.session}", "-F", READ_FORMAT))
-        for pane_id in capture:
-            commands.append(("display-message", "-p", "-t", pane_id, sep + "#{pane_id}"))
-            commands.append(("capture-pane", "-p", "-e", "-t", pane_id))
-        if capture:  # an end mark, so the last screen keeps its blank lines like the others
-            commands.append(("display-message", "-p", "-t", capture[-1], sep))
-        out = self.tmux._cmd(*self.tmux._chain(commands))
-        lines, screens = self.tmux._split(out)
-        screens.pop("", None)
+        lines: list[str] = []
+        screens: dict[str, str] = {}
+        for i, batch in enumerate(capture_batches(capture, sep) or [[]]):
+            commands: list[tuple[str, ...]] = []
+            if listing and i == 0:
+                commands.append(("list-panes", "-s", "-t", f"={self.session}", "-F", READ_FORMAT))
+            for pane_id in batch:
+                commands.append(("display-message", "-p", "-t", pane_id, sep + "#{pane_id}"))
+                commands.append(("capture-pane", "-p", "-e", "-t", pane_id))
+            if batch:  # an end mark, so the last screen keeps its blank lines like the others
+                commands.append(("display-message", "-p", "-t", batch[-1], sep))
+            out = self.tmux._cmd(*self.tmux._chain(commands))
+            listed, captured = self.tmux._split(out)
+            lines.extend(listed)
+            captured.pop("", None)
+            screens.update(captured)
         return lines, screens
 
     @staticmethod
