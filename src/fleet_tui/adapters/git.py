@@ -6,6 +6,7 @@ so git does not even refresh the index opportunistically.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ READ_ENV = {
     "GIT_CONFIG_KEY_0": "diff.autoRefreshIndex",
     "GIT_CONFIG_VALUE_0": "false",
 }
+INDEX_CLOCK_MARGIN = 0.05  # seconds; see refresh_indexes
 BINARY_SNIFF = 8000  # git looks for a NUL byte in this many leading bytes
 
 
@@ -149,6 +151,23 @@ def worktrees(root: Path) -> dict[Path, str | None]:
 def add_worktree(root: Path, path: Path, branch: str, *, missing_ok: bool = False) -> None:
     """Check `branch` out at `path`; `missing_ok` re-adds a registered worktree deleted by hand."""
     _run(root, "worktree", "add", *(["--force"] if missing_ok else []), str(path), branch)
+
+
+def refresh_indexes(worktrees: list[Path]) -> None:
+    """Refresh the index of freshly checked-out worktrees, once, before anyone else uses them.
+
+    A checkout writes its index in the same second as the files, so git holds those entries
+    "racily clean" and every `git diff` re-reads their contents (the monitor turns git's own
+    refresh off, so that lasts until the agent runs git itself: ~3x the cost of a reading). The
+    refresh only sticks once the clock has passed that second: wait for it (at most 1 s, once).
+    """
+    if not worktrees:
+        return
+    # The checkouts are all done by now. File times come from the kernel's coarse clock, a tick
+    # or so behind time.time(): a margin past the second keeps the index out of it.
+    time.sleep(math.floor(time.time()) + 1.0 + INDEX_CLOCK_MARGIN - time.time())
+    for path in worktrees:
+        _run(path, "update-index", "-q", "--refresh", ok_codes=(0, 1))
 
 
 def tracked_files(root: Path, ref: str) -> list[str]:

@@ -8,6 +8,7 @@ build on `Fleet`, not the other way round.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import PaneStart, require_tmux
@@ -64,12 +65,17 @@ def _up(fleet: Fleet) -> UpReport:
         state = load_state(fleet.layout)
         if state.base != fleet.base:
             state.base = fleet.base
+        registered = git.worktrees(fleet.root)  # once: one `git worktree list` per agent was O(N²)
+        made: list[Path] = []
         recreated = [
             a.name
             for a in fleet.agents
-            if not _removed_after_merge(fleet, a.name, state) and _ensure_worktree(fleet, a, state, report)
+            if not _removed_after_merge(fleet, a.name, state)
+            and _ensure_worktree(fleet, a, state, report, registered, made)
         ]
         save_state(fleet.layout, state)
+        # Before any agent starts (its own git would race ours for the index lock).
+        git.refresh_indexes(made)
 
         alive = fleet.tmux.session_exists(fleet.session)
         panes = {p.agent: p for p in fleet.tmux.list_panes(fleet.session)} if alive else {}
@@ -134,11 +140,18 @@ def _check_worktree_paths(fleet: Fleet) -> None:
             )
 
 
-def _ensure_worktree(fleet: Fleet, agent: Agent, state: FleetState, report: UpReport) -> bool:
-    """Create the agent's branch and worktree if missing; True when the worktree was re-created."""
+def _ensure_worktree(
+    fleet: Fleet,
+    agent: Agent,
+    state: FleetState,
+    report: UpReport,
+    registered: dict[Path, str | None],
+    made: list[Path],
+) -> bool:
+    """Create the agent's branch and worktree if missing (added to `made`); True when the
+    worktree was re-created."""
     record = state.agent(agent.name)
     path = fleet.layout.worktree(agent.name)
-    registered = git.worktrees(fleet.root)
     if not git.branch_exists(fleet.root, agent.branch):
         git.create_branch(fleet.root, agent.branch, fleet.base)
         record.branch_start = git.rev_parse(fleet.root, agent.branch)
@@ -158,6 +171,7 @@ def _ensure_worktree(fleet: Fleet, agent: Agent, state: FleetState, report: UpRe
     # A registered worktree whose folder was deleted by hand: re-add just that one (--force
     # overrides only the "registered but missing" guard; we checked it is ours above).
     git.add_worktree(fleet.root, path, agent.branch, missing_ok=path in registered)
+    made.append(path)
     report.add(f"created worktree {path} on {agent.branch}")
     return path in registered
 
