@@ -11,6 +11,7 @@ from conftest import git
 from fleet_tui.adapters import git as git_adapter
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.monitor import Monitor, core
 
 
 def racy_entries(worktree: Path) -> list[str]:
@@ -45,3 +46,24 @@ def test_up_with_nothing_to_do_lists_worktrees_once(make_fleet: Any, monkeypatch
     report = up(fleet)
     assert report.changes == []
     assert len(calls) <= 2, f"`git worktree list` ran {len(calls)} times for 12 agents"
+
+
+def test_the_safety_net_re_reads_every_worktree_within_its_cycle(make_fleet: Any) -> None:
+    """While file events arrive, the rolling resync still re-reads each worktree, oldest first:
+    with 6 agents, each at least every max(RESYNC_AFTER, 6 x RESYNC_GAP) seconds."""
+    fleet: Fleet = make_fleet([{"name": f"a{i}"} for i in range(6)])
+    up(fleet)
+    now = [1000.0]
+    monitor = Monitor(fleet, clock=lambda: now[0])
+    monitor.watcher.watching = True  # as when file events arrive
+    try:
+        monitor.tick(panes=False)  # the first reading of every worktree
+        first = monitor.git_reads
+        cycle = max(core.RESYNC_AFTER, 6 * core.RESYNC_GAP)
+        for _ in range(int(cycle * 2)):  # a tick a second for two cycles
+            now[0] += 1.0
+            monitor.tick(panes=False)
+        assert all(now[0] - monitor._read_at[a.name] <= cycle for a in fleet.agents), monitor._read_at
+        assert monitor.git_reads - first <= 2 * cycle / core.RESYNC_GAP + 1
+    finally:
+        monitor.close()

@@ -25,9 +25,13 @@ from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, OverlapEntry, WorktreeReading
 from fleet_tui.scope import mark_scope, overlap_for, overlaps
 
-RESYNC_AFTER = 60.0  # a worktree whose reading is older than this is re-read, at the pace below:
-RESYNC_EVERY_TICKS = 10  # one stale worktree per 10 ticks while file events arrive (a safety net),
-RESYNC_EVERY_TICKS_UNWATCHED = 1  # one per tick when file watching failed (the only way to see changes)
+# The rolling resync, a safety net for changes the file events miss: while watching, the oldest
+# reading is re-read every RESYNC_GAP seconds, so each worktree at least every max(RESYNC_AFTER,
+# N x RESYNC_GAP) seconds (a minute at 20 agents, 5 at 100) for ~4 ms of CPU a second at most;
+# one per tick (every second) when file watching failed, the only way to see changes then.
+RESYNC_AFTER = 60.0  # a reading younger than this is never re-read by the resync
+RESYNC_GAP = 3.0
+RESYNC_GAP_UNWATCHED = 0.0
 READ_WORKERS = 4
 STATE_MAX_AGE = 10.0  # state.json is parsed again when its stat changes, and at least this often
 NO_READING = WorktreeReading()
@@ -75,6 +79,7 @@ class Monitor:
         self.panes = PaneTracker(fleet)
         self.watcher = Watcher(fleet, self.mark_dirty)
         self._composer = Composer({a.name: str(fleet.layout.worktree(a.name)) for a in fleet.agents})
+        self._resynced = 0.0  # when the rolling resync last took a reading
         self._pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="fleet-git")
         self._ticks = 0
         self.git_reads = 0  # how many worktree readings were taken (the benchmark reports it)
@@ -148,10 +153,11 @@ class Monitor:
         self._git_version += 1
 
     def _due_for_resync(self) -> list[str]:
-        pace = RESYNC_EVERY_TICKS_UNWATCHED if self.watching is False else RESYNC_EVERY_TICKS
-        if self._ticks % pace:
-            return []
         now = self.clock()
+        gap = RESYNC_GAP_UNWATCHED if self.watching is False else RESYNC_GAP
+        if now < self._resynced + gap:
+            return []
+        self._resynced = now
         stale = [n for n in self._agents if now - self._read_at.get(n, 0.0) >= RESYNC_AFTER]
         return sorted(stale, key=lambda n: self._read_at.get(n, 0.0))[:1]
 
