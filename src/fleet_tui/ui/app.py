@@ -27,7 +27,7 @@ from fleet_tui.engine.fleet import Fleet
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 from fleet_tui.settings import Settings
 from fleet_tui.ui.commands import FleetCommands
-from fleet_tui.ui.footer import FittingFooter
+from fleet_tui.ui.footer import FleetFooter
 from fleet_tui.ui.format import COLUMNS, COMPACT_BELOW, COMPACT_COLUMNS, error_words, summary_text
 from fleet_tui.ui.messages import AttachReady, HistoryRead, ReadingFailed, SnapshotArrived, TextSent
 from fleet_tui.ui.preview import HISTORY_LINES, PanePreview
@@ -113,7 +113,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         with Horizontal(id="bottom"):
             yield PanePreview(id="pane")
             yield AgentDetail(id="detail")
-        yield FittingFooter()
+        yield FleetFooter()
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
@@ -147,7 +147,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         panel left out, a compact Footer; at every width the last line takes the free space."""
         compact = event.size.width < COMPACT_BELOW
         self.set_class(compact, "-compact")
-        footer = self.query_one(FittingFooter)
+        footer = self.query_one(FleetFooter)
         footer.compact = compact
         footer.refresh(recompose=True)  # what fits changed with the width
         self.table.set_columns(COMPACT_COLUMNS if compact else tuple(key for key, _ in COLUMNS))
@@ -257,7 +257,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
     def _agent_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.clear_attention(str(event.row_key.value))
         self.show_selected()
-        self.refresh_bindings()
+        self.refresh_applicable_keys()  # not refresh_bindings(): the Footer changes only on change
 
     @on(DataTable.RowSelected, "#agents")
     def _agent_selected(self) -> None:
