@@ -5,6 +5,8 @@ Pure functions over snapshot models (no Textual, no I/O), so they are tested and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 
 from fleet_tui.engine.supervisor import STALE_AFTER
@@ -27,6 +29,7 @@ STATUS_STYLE: dict[Status, str] = {
     Status.UNKNOWN: "italic yellow",
 }
 ATTENTION_STYLE = "on #5c4400"
+TABLE_CLOCK_STEP = 10.0  # seconds; see table_clock
 LAST_LINE_WIDTH = 44  # until the table knows its width; then the last line takes what is free
 LAST_LINE_MIN = 12
 # The columns of the compact table (below COMPACT_BELOW terminal columns): who, how, what changed.
@@ -70,6 +73,27 @@ def duration(seconds: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
+def age(seconds: float | None) -> str:
+    """An age in the agent table: whole minutes at the finest ('<1m', '7m', '2h04m', '3d02h').
+
+    A person reads the table for what changed, not to watch clocks: ages ticking every second
+    made every row of a young fleet change every second, and each change repaints the table."""
+    if seconds is None:
+        return "-"
+    s = max(0, int(seconds))
+    if s < 60:
+        return "<1m"
+    if s < 3600:
+        return f"{s // 60}m"
+    return duration(s)
+
+
+def table_clock(now: float) -> float:
+    """The clock the agent table is drawn at: it moves in TABLE_CLOCK_STEP steps, so the rows
+    whose age turned over repaint together, at most once a step (an age is at most a step late)."""
+    return now - now % TABLE_CLOCK_STEP
+
+
 def status_word(agent: AgentSnapshot) -> str:
     word = agent.status.value
     if agent.status in (Status.EXITED, Status.CRASHED) and agent.exit_code is not None:
@@ -77,10 +101,10 @@ def status_word(agent: AgentSnapshot) -> str:
     return word
 
 
-def status_text(agent: AgentSnapshot, now: float) -> Text:
+def status_text(agent: AgentSnapshot, now: float, clock: Callable[[float], str] = duration) -> Text:
     text = Text("● ", style=STATUS_STYLE.get(agent.status, ""))
     text.append(status_word(agent), style=STATUS_STYLE.get(agent.status, ""))
-    text.append(f" {duration(now - agent.status_since)}", style="dim")
+    text.append(f" {clock(now - agent.status_since)}", style="dim")
     return text
 
 
@@ -101,8 +125,8 @@ def truncate(line: str, width: int) -> str:
 
 def row_clock(agent: AgentSnapshot, now: float) -> tuple[str, str]:
     """The parts of a row that change with the clock alone: status age and runtime."""
-    runtime = duration(now - agent.started_at) if agent.started_at else "-"
-    return duration(now - agent.status_since), runtime
+    runtime = age(now - agent.started_at) if agent.started_at else "-"
+    return age(now - agent.status_since), runtime
 
 
 def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int = LAST_LINE_WIDTH) -> Cells:
@@ -115,8 +139,8 @@ def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int
         restarts += " needs you"
     cells = (
         name,
-        status_text(agent, now),
-        Text(duration(now - agent.started_at) if agent.started_at else "-"),
+        status_text(agent, now, age),
+        Text(age(now - agent.started_at) if agent.started_at else "-"),
         Text(str(len(agent.files)), style="" if agent.files else "dim"),
         lines_text(agent.added, agent.removed),
         Text(str(drift), style="bold red" if drift else "dim"),

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from fleet_tui.models import AgentSnapshot
@@ -25,8 +26,16 @@ from fleet_tui.ui.format import (
     row_cells,
     row_clock,
     status_word,
+    table_clock,
 )
 from fleet_tui.ui.preview import PanePreview as PanePreview  # re-exported: it lived here
+
+
+def set_border_title(widget: Widget, title: str) -> None:
+    """Set a border title only when it differs: setting it repaints the widget even when equal,
+    which repainted the table, the pane and the detail panel on every unchanged snapshot."""
+    if widget.border_title != title:
+        widget.border_title = title
 
 
 class AgentTable(DataTable[Text]):
@@ -99,6 +108,7 @@ class AgentTable(DataTable[Text]):
     def sync(self, agents: Sequence[AgentSnapshot], now: float, attention: set[str]) -> None:
         self._last_sync = (agents, now, attention)
         self.cell_updates = 0
+        now = table_clock(now)
         grew = not self._cells  # a first drawing measures every column
         names = {a.name for a in agents}
         for name in [n for n in self._cells if n not in names]:
@@ -116,7 +126,7 @@ class AgentTable(DataTable[Text]):
             kept = []
         self._order = [*kept, *[n for n in order if n not in set(kept)]]
         for agent in agents:
-            # A row is drawn from its agent, the clock (as shown, to the second) and attention:
+            # A row is drawn from its agent, the clock (as shown) and attention:
             # when none of those changed, skip building and comparing its cells.
             inputs = (agent, row_clock(agent, now), agent.name in attention)
             if self._inputs.get(agent.name) == inputs:
@@ -165,11 +175,11 @@ class AgentDetail(Static):
 
     def show(self, agent: AgentSnapshot | None) -> None:
         if agent is None:
-            self.border_title = "agent"
+            set_border_title(self, "agent")
             self._shown = None
             self.update(Text("no agent selected", style="dim"))
             return
-        self.border_title = f"{agent.name} · {agent.branch}"
+        set_border_title(self, f"{agent.name} · {agent.branch}")
         text = self._detail(agent)
         if text != self._shown:
             self._shown = text
