@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingsMap, BindingType
@@ -37,7 +38,7 @@ from fleet_tui.ui.source import FleetSource, LiveSource
 from fleet_tui.ui.steer_screens import ResultScreen
 from fleet_tui.ui.steering import SteeringActions, refused_details
 from fleet_tui.ui.views import FilterInput, ViewActions
-from fleet_tui.ui.widgets import AgentDetail, AgentTable
+from fleet_tui.ui.widgets import AgentDetail, AgentTable, set_border_title
 
 Clock = Callable[[], float]
 REPEAT_ERROR_AFTER = 30.0  # the same failure is notified again only after this many seconds
@@ -101,6 +102,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         self._stop = threading.Event()
         self._errors: dict[str, float] = {}
         self._applicable: tuple[bool, ...] = ()  # which keys applied when the Footer was last drawn
+        self._summary: Text | None = None  # the summary line as last drawn
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -177,7 +179,10 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
                 self.attention[agent.name] = reason
                 if before is not None:
                     fresh.append((agent, reason))
-        self.query_one("#summary", Static).update(summary_text(snapshot, self.clock()))
+        summary = summary_text(snapshot, self.clock())
+        if summary != self._summary:  # Static.update relayouts and repaints the whole screen
+            self._summary = summary
+            self.query_one("#summary", Static).update(summary)
         self.redraw_agents()
         if isinstance(self.screen, DiffScreen):
             shown = snapshot.agent(self.screen.agent.name)
@@ -246,7 +251,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         if self.snapshot is not None:
             shown = self.visible_agents(self.snapshot)
             self.table.sync(shown, self.clock(), set(self.attention))
-            self.table.border_title = self.arrangement_title(len(shown), len(self.snapshot.agents))
+            set_border_title(self.table, self.arrangement_title(len(shown), len(self.snapshot.agents)))
         self.show_selected()
 
     def clear_attention(self, name: str | None) -> None:

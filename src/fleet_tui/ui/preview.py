@@ -117,10 +117,9 @@ class PanePreview(Widget, can_focus=True):
         return max(0, len(self._fold_rows()) - self._height())
 
     def _update_title(self) -> None:
-        if self.live:
-            self.border_title = self._title
-        else:
-            self.border_title = f"{self._title} · history, {self.back} rows up · End: live"
+        title = self._title if self.live else f"{self._title} · history, {self.back} rows up · End: live"
+        if title != self.border_title:  # setting an equal title repaints the pane every snapshot
+            self.border_title = title
 
     def render(self) -> Text:
         rows = self._fold_rows()
