@@ -53,9 +53,15 @@ def _run(
     ok_codes: tuple[int, ...] = (0,),
 ) -> str:
     """Run one git command in `cwd` and return its standard output."""
+    folder = str(cwd)
+    if not folder:
+        raise ExternalCommandFailed(f"git {' '.join(args[:2])} failed: no folder to run it in")
     try:
-        code, out, err = git.Git(str(cwd)).execute(
-            ["git", *args],
+        # `-C` and a fixed "/" as GitPython's own folder: GitPython expands `$VAR` and `~` in its
+        # working dir and, when that folder does not exist, silently runs git in the current
+        # one, so a repository under a folder named `$HOME-x` would have had git act elsewhere.
+        code, out, err = git.Git("/").execute(
+            ["git", "-C", folder, *args],
             env={**READ_ENV, **(env or {})},
             strip_newline_in_stdout=strip,
             with_extended_output=True,

@@ -52,6 +52,27 @@ SERVER_OPTIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
+class _Separator:
+    """The `;` between chained commands. tmux reads any argument that *ends* in `;` as a
+    separator, so every other argument ending in one is escaped by literal_arg; a marker object,
+    not the string, so a user's own ";" is never taken for it."""
+
+
+_SEPARATOR = _Separator()
+
+
+def literal_arg(arg: str) -> str:
+    """An argument tmux will see byte for byte: a final `;` is escaped as `\\;` (tmux turns that
+    back into `;`), which keeps `hello;` from being cut into `hello` plus a command separator."""
+    return arg[:-1] + "\\;" if arg.endswith(";") else arg
+
+
+def literal_format(text: str) -> str:
+    """Text for a tmux argument that tmux expands as a format (`-c`, `-T`): `#` doubled, so a
+    folder named `#(touch x)` is a folder name, not a shell command tmux runs."""
+    return text.replace("#", "##")
+
+
 def require_tmux() -> None:
     if shutil.which("tmux") is None:
         raise EnvironmentProblem(
@@ -86,22 +107,24 @@ class Tmux:
 
     # -- low level ---------------------------------------------------------------------------
 
-    def _cmd(self, *args: str) -> list[str]:
+    def _cmd(self, *args: str | _Separator) -> list[str]:
+        """Run one tmux command (or a chain from `_chain`); every argument reaches tmux as it is."""
+        argv = [";" if isinstance(arg, _Separator) else literal_arg(arg) for arg in args]
         try:
-            result = self.server.cmd(*args)
+            result = self.server.cmd(*argv)
         except LibTmuxException as exc:
-            raise ExternalCommandFailed(f"tmux {args[0]} failed: {exc}") from None
+            raise ExternalCommandFailed(f"tmux {argv[0]} failed: {exc}") from None
         if result.returncode != 0:
             message = "; ".join(result.stderr) or f"exit {result.returncode}"
-            raise ExternalCommandFailed(f"tmux {args[0]} failed: {message}")
+            raise ExternalCommandFailed(f"tmux {argv[0]} failed: {message}")
         return list(result.stdout)
 
     @staticmethod
-    def _chain(commands: Sequence[Sequence[str]]) -> list[str]:
-        args: list[str] = []
+    def _chain(commands: Sequence[Sequence[str]]) -> list[str | _Separator]:
+        args: list[str | _Separator] = []
         for command in commands:
             if args:
-                args.append(";")
+                args.append(_SEPARATOR)
             args.extend(command)
         return args
 
@@ -123,7 +146,7 @@ class Tmux:
                     *SERVER_OPTIONS,
                     (
                         "new-session", "-d", "-s", session, "-n", "agents-1",
-                        "-x", "200", "-y", "50", "-c", str(first.cwd),
+                        "-x", "200", "-y", "50", "-c", literal_format(str(first.cwd)),
                         "-P", "-F", "#{pane_id}", *first.argv,
                     ),
                 ]
@@ -142,14 +165,14 @@ class Tmux:
             window_id, count = windows[-1].split("\t")
             if int(count) < per_window:
                 out = self._cmd(
-                    "split-window", "-d", "-t", window_id, "-c", str(pane.cwd),
+                    "split-window", "-d", "-t", window_id, "-c", literal_format(str(pane.cwd)),
                     "-P", "-F", "#{pane_id}", *pane.argv,
                 )  # fmt: skip
                 self._cmd("select-layout", "-t", window_id, "tiled")
             else:
                 out = self._cmd(
                     "new-window", "-d", "-t", f"={session}:", "-n", f"agents-{len(windows) + 1}",
-                    "-c", str(pane.cwd), "-P", "-F", "#{pane_id}", *pane.argv,
+                    "-c", literal_format(str(pane.cwd)), "-P", "-F", "#{pane_id}", *pane.argv,
                 )  # fmt: skip
             pane_ids[pane.agent] = out[-1]
             self._label(out[-1], pane.agent)
@@ -160,7 +183,7 @@ class Tmux:
             *self._chain(
                 [
                     ("set-option", "-p", "-t", pane_id, AGENT_OPTION, agent),
-                    ("select-pane", "-t", pane_id, "-T", agent),
+                    ("select-pane", "-t", pane_id, "-T", literal_format(agent)),
                 ]
             )
         )
@@ -238,7 +261,7 @@ class Tmux:
 
     def respawn(self, pane_id: str, cwd: Path, argv: Sequence[str]) -> None:
         """Replace the pane's process (killing it if alive) with `argv`, keeping its scrollback."""
-        self._cmd("respawn-pane", "-k", "-t", pane_id, "-c", str(cwd), *argv)
+        self._cmd("respawn-pane", "-k", "-t", pane_id, "-c", literal_format(str(cwd)), *argv)
 
     def send_keys(self, pane_id: str, *keys: str) -> None:
         self._cmd("send-keys", "-t", pane_id, *keys)
