@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.errors import ActionRefused, FleetError
@@ -27,7 +28,7 @@ class FleetGroup(click.Group):
         try:
             return super().invoke(ctx)
         except FleetError as exc:
-            err.print(f"[bold red]fleet-tui:[/] {exc.message}", markup=True)
+            err.print(f"[bold red]fleet-tui:[/] {escape(exc.message)}", markup=True)
             if exc.hint:
                 err.print(f"  {exc.hint}", markup=False)
             ctx.exit(exc.exit_code)

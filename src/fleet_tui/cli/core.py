@@ -74,7 +74,7 @@ def init(ctx: click.Context, directory: Path | None, fleet_file: Path | None, fo
             f"{target} already exists", "edit it, or pass --force to replace it with the example"
         )
     target.write_text(EXAMPLE, encoding="utf-8")
-    out.print(f"wrote {target}")
+    out.print(f"wrote {escape(str(target))}")
     also = f" -f {target}" if fleet_file else ""
     out.print(f"next: edit it, then `fleet-tui plan{also}` and `fleet-tui up{also}`", markup=False)
 
@@ -204,7 +204,7 @@ def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_u
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     if report.changes:
         for change in report.changes:
-            out.print(f"  {change}")
+            out.print(f"  {escape(change)}")
     else:
         out.print(f"fleet {fleet.name!r} is already up: nothing to do")
     ensure_supervisor(fleet)

@@ -194,7 +194,11 @@ def merge_queue(
     if not confirm(yes, "run this plan?", "nothing merged"):
         return
     result = actions.run_queue(
-        fleet, plan, verify_timeout=verify_timeout, remove_worktrees=remove_worktrees, on_step=out.print
+        fleet,
+        plan,
+        verify_timeout=verify_timeout,
+        remove_worktrees=remove_worktrees,
+        on_step=lambda step: out.print(escape(step)),
     )
     for done in result.merged:
         out.print(f"[green]✓[/] {escape(done.message)}")

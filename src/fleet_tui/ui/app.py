@@ -106,6 +106,19 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
 
     # -- layout --------------------------------------------------------------------------------
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notice carries data (agent names, file names, sent text, git errors): it is shown
+        as text, never parsed as markup, whoever calls it (a screen's notify passes markup=True)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def compose(self) -> ComposeResult:
         yield Static("reading the fleet…", id="summary")
         yield FilterInput(

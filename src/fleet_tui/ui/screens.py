@@ -137,7 +137,7 @@ class DiffScreen(Screen[None]):
         change = self.change(str(event.row_key.value))
         if change is not None and change.path != self.shown:
             self.shown = change.path
-            self.query_one(DiffView).border_title = f"{change.path} (reading…)"
+            self.query_one(DiffView).border_title = Text(f"{change.path} (reading…)")
             self.read_diff(change)
 
     @on(DataTable.RowSelected, "#files")
@@ -153,7 +153,7 @@ class DiffScreen(Screen[None]):
         if message.path != self.shown:
             return
         view = self.query_one(DiffView)
-        view.border_title = f"{message.path} · {len(message.lines)} lines"
+        view.border_title = Text(f"{message.path} · {len(message.lines)} lines")
         view.show(message.lines, message.width)
 
     def on_reading_failed(self, message: ReadingFailed) -> None:

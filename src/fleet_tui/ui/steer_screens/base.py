@@ -112,7 +112,7 @@ class ResultScreen(SteerModal):
             box.border_title = self.title_text
             box.border_subtitle = "esc closes"
             with VerticalScroll():
-                yield Static(self.body, id="result-body")
+                yield Static(Text(self.body) if isinstance(self.body, str) else self.body, id="result-body")
             yield self.buttons(Button("Close", id="result-close"))
 
     @on(Button.Pressed, "#result-close")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.markup import escape
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,16 +24,14 @@ def stakes_lines(stakes: Stakes, base: str) -> list[str]:
     if stakes.uncommitted:
         lines.append(
             f"• {plural(len(stakes.uncommitted), 'uncommitted file')} "
-            f"({escape(listed(stakes.uncommitted))}): saved in a snapshot first, and left in the worktree"
+            f"({listed(stakes.uncommitted)}): saved in a snapshot first, and left in the worktree"
         )
     else:
         lines.append("• no uncommitted files")
     if stakes.commits:
-        lines.append(
-            f"• {plural(len(stakes.commits), 'commit')} not in {escape(base)}: kept on fleet/{stakes.agent}"
-        )
+        lines.append(f"• {plural(len(stakes.commits), 'commit')} not in {base}: kept on fleet/{stakes.agent}")
     else:
-        lines.append(f"• no commits that {escape(base)} lacks")
+        lines.append(f"• no commits that {base} lacks")
     return lines
 
 
@@ -56,7 +54,7 @@ class KillScreen(SteerModal):
             box.border_title = f"kill {stakes.agent}?"
             box.border_subtitle = "y kills · esc cancels"
             running = "its process and everything it started" if stakes.pane_alive else "no live process"
-            yield Static("At stake:\n" + "\n".join(stakes_lines(stakes, self.base)), id="kill-stakes")
+            yield Static(Text("At stake:\n" + "\n".join(stakes_lines(stakes, self.base))), id="kill-stakes")
             yield Static(
                 f"Stops {running}: exit keys, then SIGTERM, then SIGKILL. The pane stays readable as killed; "
                 "worktree, branch and files stay.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -87,9 +88,9 @@ class LogScreen(Screen[None]):
         for event in self.shown_events():
             table.add_row(
                 format_time(event.time),
-                event.agent or "(fleet)",
-                event.event,
-                format_details(event.details),
+                Text(event.agent or "(fleet)"),
+                Text(event.event),
+                Text(format_details(event.details)),
             )
         self.query_one("#log-count", Static).update(f"{plural(table.row_count, 'event')}, newest first")
 

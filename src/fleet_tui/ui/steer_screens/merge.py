@@ -103,7 +103,7 @@ class MergeScreen(SteerModal):
         checks.update(preflight_text(pre))
         if pre.verify_command and pre.verify_output.strip():
             output = self.query_one("#verify-output", Static)
-            output.border_title = f"output of {pre.verify_command}"
+            output.border_title = Text(f"output of {pre.verify_command}")
             output.update(Text("\n".join(pre.verify_output.rstrip().splitlines()[-60:])))
             output.display = True
         if pre.uncommitted:
