@@ -78,9 +78,11 @@ class Preset(BaseModel):
 
 def check_env_names(env: dict[str, str]) -> dict[str, str]:
     """Environment variable names only: they are written into the launcher's `export` lines."""
-    for key in env:
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+    for key, value in env.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise ValueError(f"{key!r} is not an environment variable name")
+        if "\x00" in value:  # no process environment can hold one: it would fail at every start
+            raise ValueError(f"the value of {key} contains a NUL character")
     return env
 
 

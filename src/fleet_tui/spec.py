@@ -6,10 +6,13 @@ repository (does the base branch exist?) live in the engine.
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import shlex
+import stat
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,7 +37,11 @@ from fleet_tui.presets import (
 )
 
 FLEET_FILE = "fleet.toml"
-SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
+# \Z, not $: `$` also matches before a final newline, and "api\n" is no branch name.
+SLUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}\Z")
+# Task files and the fleet file are read only from regular files, and only this much of them: a
+# task is a prompt, and /dev/zero or a FIFO must not hang or exhaust the reader.
+MAX_TEXT_FILE = 1024 * 1024
 SLUG_HELP = (
     "use 1-48 letters, digits, '-' or '_', starting with a letter or digit "
     "(it becomes a branch fleet/<name>, a folder and a pane title)"
@@ -62,6 +69,27 @@ SocketName = Annotated[str, AfterValidator(_socket)]
 def compile_scope(patterns: list[str]) -> pathspec.PathSpec[Any]:
     """Compile gitignore-style scope patterns (raises ValueError on a bad pattern)."""
     return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def read_text_file(path: Path, limit: int = MAX_TEXT_FILE) -> str:
+    """A small UTF-8 text file, or ValueError/OSError saying why not (not a regular file, too big)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file (a device, FIFO or folder cannot be read as text)")
+        if info.st_size > limit:
+            raise ValueError(f"{info.st_size} bytes: larger than the {limit // 1024} KiB limit")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ValueError(f"larger than the {limit // 1024} KiB limit")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
 
 
 class FleetSettings(BaseModel):
@@ -106,6 +134,22 @@ class ReviewSpec(BaseModel):
     def _no_nul(cls, value: str | None) -> str | None:
         if value is not None and "\x00" in value:
             raise ValueError("text may not contain NUL characters")
+        return value
+
+    @field_validator("worktree_root")
+    @classmethod
+    def _worktree_root(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip() or "\x00" in value:
+            raise ValueError("expected a folder path (leave the key out for the default ../<repo>-fleet)")
+        return value
+
+    @field_validator("base")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value != value.strip() or "\x00" in value):
+            raise ValueError(f"{value!r} is not a branch name")
         return value
 
 
@@ -176,6 +220,13 @@ class AgentSpec(BaseModel):
     def _no_nul(cls, value: str | None) -> str | None:
         if value is not None and "\x00" in value:
             raise ValueError("text may not contain NUL characters")
+        return value
+
+    @field_validator("verify")
+    @classmethod
+    def _verify_runs_something(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("an empty verify always passes: give a command, or leave the key out")
         return value
 
 
@@ -262,21 +313,27 @@ class FleetSpec(BaseModel):
 
 
 def launch_order(deps: dict[str, list[str]]) -> list[str]:
-    """Dependencies first, otherwise file order (a stable topological sort)."""
+    """Dependencies first, otherwise file order (a stable topological sort, linear in the graph)."""
+    index = {name: i for i, name in enumerate(deps)}
+    waiting = {name: len({d for d in needs if d in deps}) for name, needs in deps.items()}
+    dependents: dict[str, list[str]] = {name: [] for name in deps}
+    for name, needs in deps.items():
+        for dep in {d for d in needs if d in deps}:
+            dependents[dep].append(name)
+    ready = [index[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    names = list(deps)
     order: list[str] = []
-    done: set[str] = set()
-    remaining = list(deps)
-    while remaining:
-        progressed = False
-        for name in list(remaining):
-            if all(d in done for d in deps[name]):
-                order.append(name)
-                done.add(name)
-                remaining.remove(name)
-                progressed = True
-        if not progressed:  # a cycle: validation rejects these, keep order total anyway
-            order.extend(remaining)
-            break
+    while ready:
+        name = names[heapq.heappop(ready)]
+        order.append(name)
+        for nxt in dependents[name]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                heapq.heappush(ready, index[nxt])
+    if len(order) < len(names):  # a cycle: validation rejects these, keep order total anyway
+        placed = set(order)
+        order.extend(name for name in names if name not in placed)
     return order
 
 
@@ -365,12 +422,17 @@ def _describe(error: dict[str, Any]) -> str:
 
 def parse_fleet(text: str, file: str, base_dir: Path) -> FleetSpec:
     """Parse fleet-file text into a FleetSpec, or raise one SpecError."""
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write: not TOML, harmless
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(file, "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(file, "", "not valid TOML: nested too deeply") from None
     try:
         parsed = FleetFile.model_validate(raw)
+    except RecursionError:
+        raise SpecError(file, "", "values nested too deeply") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         raise SpecError(file, _where(tuple(first["loc"]), raw), _describe(dict(first))) from None
@@ -381,17 +443,15 @@ def load_fleet(path: Path) -> FleetSpec:
     """Read and validate a fleet file."""
     file = str(path)
     try:
-        data = path.read_bytes()
+        text = read_text_file(path)
     except FileNotFoundError:
         raise SpecError(
             file, "", "no such file", "run `fleet-tui init` to write an example fleet.toml"
         ) from None
     except OSError as exc:
         raise SpecError(file, "", f"cannot read it: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(file, "", f"not UTF-8 text (byte {exc.start})") from None
+    except ValueError as exc:
+        raise SpecError(file, "", f"cannot read it: {exc}") from None
     spec = parse_fleet(text, file, path.parent)
     return spec.model_copy(update={"path": path})
 
@@ -406,13 +466,24 @@ def _resolve(parsed: FleetFile, file: str, base_dir: Path) -> FleetSpec:
         )
     names = [spec.name for _, _, spec in entries]
     where_of: dict[str, str] = {}
+    folded: dict[str, str] = {}  # casefolded name -> name
     agents: list[Agent] = []
     reviewers: list[Agent] = []
     for table, i, spec in entries:
         where = f"{table}[{i}] ({spec.name})"
         if spec.name in where_of:
             raise SpecError(file, f"{where}.name", f"duplicate agent name {spec.name!r}")
+        twin = folded.get(spec.name.casefold())
+        if twin is not None:
+            raise SpecError(
+                file,
+                f"{where}.name",
+                f"{spec.name!r} differs from {twin!r} only by case: their branches and folders "
+                "would collide on a case-insensitive filesystem",
+                "give one of them another name",
+            )
         where_of[spec.name] = where
+        folded[spec.name.casefold()] = spec.name
         task = _task_text(spec, file, where, base_dir)
         for dep in spec.depends_on:
             if dep not in names:
@@ -588,8 +659,8 @@ def _task_text(spec: AgentSpec, file: str, where: str, base_dir: Path) -> str:
         raise SpecError(file, f"{where}.task_file", "expected a file path (relative to the fleet file)")
     path = (base_dir / spec.task_file).resolve()
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return read_text_file(path)
+    except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise SpecError(file, f"{where}.task_file", f"cannot read {path}: {reason}") from None
 
@@ -613,27 +684,25 @@ def _presets(parsed: FleetFile, file: str) -> dict[str, Preset]:
 
 
 def find_cycle(deps: dict[str, list[str]]) -> list[str] | None:
-    """Return one dependency cycle as a list of names, or None."""
+    """Return one dependency cycle as a list of names, or None. Iterative: a chain of thousands of
+    agents must not hit Python's recursion limit."""
     state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for dep in deps.get(node, []):
-            if state.get(dep) == 1:
-                return stack[stack.index(dep) :]
-            if dep in deps and state.get(dep) is None:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in deps:
-        if state.get(node) is None:
-            found = visit(node)
-            if found:
-                return found
+    for root in deps:
+        if root in state:
+            continue
+        state[root] = 1
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(deps.get(root, [])))]
+        while stack:
+            node, pending = stack[-1]
+            for dep in pending:
+                if state.get(dep) == 1:
+                    path = [name for name, _ in stack]
+                    return path[path.index(dep) :]
+                if dep in deps and dep not in state:
+                    state[dep] = 1
+                    stack.append((dep, iter(deps.get(dep, []))))
+                    break
+            else:
+                stack.pop()
+                state[node] = 2
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import click
@@ -295,7 +296,14 @@ def print_status(snapshot: FleetSnapshot) -> None:
 @cli.command()
 @fleet_options
 @click.option("--json", "as_json", is_flag=True, help="Print the fleet snapshot as JSON.")
-@click.option("--sample", default=1.0, show_default=True, help="Seconds to watch output move.")
+@click.option(
+    "--sample",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, 600),
+    callback=lambda _ctx, _param, value: _finite(value),
+    help="Seconds to watch output move.",
+)
 @click.pass_context
 def status(
     ctx: click.Context,
@@ -324,6 +332,12 @@ def status(
     else:
         print_status(snapshot)
         out.print(f"supervisor: {escape(running.describe())}", style="" if running.fresh() else "yellow")
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):  # FloatRange lets NaN through: it compares false with both ends
+        raise click.BadParameter(f"{value} is not a number of seconds")
+    return value
 
 
 def snapshot_json(snapshot: FleetSnapshot) -> str:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import re
 import shlex
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -165,6 +167,22 @@ class Fleet:
                 'set `base = "main"` (or your branch) under [fleet]',
             )
         worktree_root = cls(spec, root, base).layout.worktree_root
+        if worktree_root == Path(worktree_root.anchor):
+            raise SpecError(
+                str(path),
+                "fleet.worktree_root",
+                f"{spec.settings.worktree_root!r} is the filesystem root: agents' worktrees need a "
+                "folder of their own",
+                "choose a folder outside the repository, e.g. the default ../<repo>-fleet",
+            )
+        blocker = next((p for p in (worktree_root, *worktree_root.parents) if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise SpecError(
+                str(path),
+                "fleet.worktree_root",
+                f"{blocker} is a file, so {worktree_root} cannot be a folder of worktrees",
+                "move that file, or set worktree_root to a folder; nothing was created",
+            )
         if worktree_root == root or root in worktree_root.parents:
             raise SpecError(
                 str(path),
@@ -243,16 +261,10 @@ class Fleet:
             )
             for a in self.agents
         )
-        deps = {a.name: set(a.depends_on) for a in self.agents}
-
-        def related(a: str, b: str) -> bool:
-            return _reaches(deps, a, b) or _reaches(deps, b, a)
-
-        unrelated = tuple(
-            e
-            for e in overlaps
-            if any(not related(a, b) for i, a in enumerate(e.agents) for b in e.agents[i + 1 :])
-        )
+        order = self.spec.launch_order()
+        below = _ancestors(order, {a.name: a.depends_on for a in self.agents})
+        rank = {name: i for i, name in enumerate(order)}
+        unrelated = tuple(e for e in overlaps if not _one_chain(e.agents, rank, below))
         warnings = (
             *(
                 f"{a.name}: scope pattern {p!r} matches no tracked file in {self.base}"
@@ -543,17 +555,31 @@ def begin_run(record: AgentState) -> None:
     record.started_at = time.time()
 
 
-def _reaches(deps: dict[str, set[str]], start: str, goal: str) -> bool:
-    seen: set[str] = set()
-    todo = [start]
-    while todo:
-        node = todo.pop()
-        if node == goal and node != start:
-            return True
-        for nxt in deps.get(node, ()):
-            if nxt == goal:
-                return True
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return False
+def dependency_relation(spec: FleetSpec) -> Callable[[str, str], bool]:
+    """Does one agent (transitively) depend on the other? One bitset pass, then each question is
+    one shift: asking it for every pair of a thousand agents stays cheap."""
+    order = spec.launch_order()
+    below = _ancestors(order, {a.name: a.depends_on for a in spec.agents})
+    rank = {name: i for i, name in enumerate(order)}
+    return lambda a, b: bool(below[a] >> rank[b] & 1 or below[b] >> rank[a] & 1)
+
+
+def _ancestors(order: list[str], deps: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Every agent's transitive dependencies as a bitset over `order` (a topological order):
+    one pass, so asking whether two agents depend on each other is one AND."""
+    bit = {name: 1 << i for i, name in enumerate(order)}
+    below: dict[str, int] = {}
+    for name in order:
+        mask = 0
+        for dep in deps.get(name, ()):
+            mask |= bit[dep] | below.get(dep, 0)
+        below[name] = mask
+    return below
+
+
+def _one_chain(agents: tuple[str, ...], rank: dict[str, int], below: dict[str, int]) -> bool:
+    """True when every pair of `agents` depends on each other one way or the other. Sorted in launch
+    order that holds exactly when each depends on the one before it (dependency is transitive), so
+    an overlap of k agents costs k checks, not k*k searches of the graph."""
+    ordered = sorted(agents, key=rank.__getitem__)
+    return all(below[b] >> rank[a] & 1 for a, b in itertools.pairwise(ordered))

@@ -15,15 +15,14 @@ from fleet_tui.coupling import (
     importer_index,
     joints,
 )
-from fleet_tui.engine.fleet import Fleet, Plan, _reaches
+from fleet_tui.engine.fleet import Fleet, Plan, dependency_relation
 
 SOURCE_SUFFIXES = (".py", ".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs")
 
 
 def related_by_dependency(fleet: Fleet) -> Callable[[str, str], bool]:
     """Does one agent (transitively) depend on the other? Asked only for the pairs found coupled."""
-    deps = {a.name: set(a.depends_on) for a in fleet.agents}
-    return lambda a, b: _reaches(deps, a, b) or _reaches(deps, b, a)
+    return dependency_relation(fleet.spec)
 
 
 def read_coupling(
