@@ -111,6 +111,22 @@ class FleetSettings(BaseModel):
     # How many doers (agents and tasks) run at once; the rest wait for a free slot, in file order.
     max_agents: int | None = Field(None, ge=1, le=1000)
 
+    @field_validator("worktree_root")
+    @classmethod
+    def _worktree_root(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip() or "\x00" in value:
+            raise ValueError("expected a folder path (leave the key out for the default ../<repo>-fleet)")
+        return value
+
+    @field_validator("base")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value != value.strip() or "\x00" in value):
+            raise ValueError(f"{value!r} is not a branch name")
+        return value
+
 
 class ReviewSpec(BaseModel):
     """A separate verifier: an agent that reads a doer's work and writes a verdict."""
@@ -134,22 +150,6 @@ class ReviewSpec(BaseModel):
     def _no_nul(cls, value: str | None) -> str | None:
         if value is not None and "\x00" in value:
             raise ValueError("text may not contain NUL characters")
-        return value
-
-    @field_validator("worktree_root")
-    @classmethod
-    def _worktree_root(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.strip() or "\x00" in value:
-            raise ValueError("expected a folder path (leave the key out for the default ../<repo>-fleet)")
-        return value
-
-    @field_validator("base")
-    @classmethod
-    def _base(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or value != value.strip() or "\x00" in value):
-            raise ValueError(f"{value!r} is not a branch name")
         return value
 
 
