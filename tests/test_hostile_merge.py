@@ -1,0 +1,111 @@
+"""A failed merge leaves the main checkout exactly as it was (HEAD, index, files, merge state), or says
+plainly that it could not and what to run. Real git; disk-full cases on a small tmpfs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO_FILES, git, write_files
+
+from fleet_tui.adapters import git as gitad
+from fleet_tui.errors import ExternalCommandFailed
+
+
+def commit(root: Path, message: str) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message)
+
+
+def parents(root: Path, ref: str = "HEAD") -> list[str]:
+    return git(root, "rev-list", "--parents", "-n", "1", ref).split()[1:]
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 12 MiB tmpfs of the test's own, so it can be filled up without touching anything else."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill up (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(folder: Path, leave: int) -> Path:
+    """Fill the filesystem of `folder` until only about `leave` bytes are free."""
+    filler = folder / f"filler-{uuid.uuid4().hex[:6]}"
+    st = os.statvfs(folder)
+    free = st.f_bavail * st.f_frsize
+    with filler.open("wb") as fh:
+        try:
+            fh.write(b"\1" * max(0, free - leave))
+        except OSError:
+            pass
+    return filler
+
+
+def branch_with(root: Path, files: dict[str, str | bytes]) -> str:
+    git(root, "checkout", "-q", "-b", "other")
+    write_files(root, files)
+    commit(root, "other work")
+    tip = git(root, "rev-parse", "HEAD").strip()
+    git(root, "checkout", "-q", "main")
+    return tip
+
+
+def test_a_held_index_lock_leaves_no_merge_state_behind(repo: Path) -> None:
+    tip = branch_with(repo, {"src/new.py": "NEW = 1\n", "src/app.py": "def main():\n    return 2\n"})
+    (repo / "untracked.txt").write_text("mine\n")
+    before = gitad.checkout_state(repo)
+    lock = repo / ".git" / "index.lock"
+    lock.write_text("")
+    merged, why = gitad.merge_no_ff(repo, tip, "Merge other")
+    assert not merged and "index" in why
+    lock.unlink()
+    assert gitad.checkout_state(repo) == before
+    for name in ("MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE"):
+        assert not (repo / ".git" / name).exists(), name
+    # The person's next ordinary commit is an ordinary commit, not a merge that drops the work.
+    (repo / "README.md").write_text("# changed\n")
+    commit(repo, "mine")
+    assert len(parents(repo)) == 1
+    assert not gitad.is_ancestor(repo, tip, "main")
+
+
+def test_disk_full_during_a_merge_is_undone_or_said(small_fs: Path) -> None:
+    root = small_fs / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write_files(root, dict(REPO_FILES))
+    commit(root, "initial")
+    # 6 MB that compress to almost nothing (not zeros: git writes runs of those sparse) (the object fits, the checked-out file does not), and
+    # 50 small files written before it.
+    many: dict[str, str | bytes] = {f"docs/many/f{i:02}.txt": f"{i}\n" for i in range(50)}
+    tip = branch_with(root, {**many, "src/zz_big.bin": b"fleet" * 1_200_000, "src/app.py": "X = 2\n"})
+    before = gitad.checkout_state(root)
+    filler = fill(small_fs, leave=1_000_000)
+    try:
+        try:
+            merged, why = gitad.merge_no_ff(root, tip, "Merge other")
+        except ExternalCommandFailed as exc:
+            # Said plainly: what differs and what to run.
+            assert "could not be put back" in exc.message and exc.hint and "merge --abort" in exc.hint
+            return
+        assert not merged, "the merge cannot fit on the disk"
+        assert "space" in why.lower() or "write" in why.lower(), why
+        after = gitad.checkout_state(root)
+        assert after == before, before.differences(after)
+        assert not (root / "src" / "zz_big.bin").exists()
+        assert not (root / "docs" / "many").exists()
+    finally:
+        filler.unlink()
