@@ -3,6 +3,7 @@ plainly that it could not and what to run. Real git; disk-full cases on a small 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import uuid
@@ -46,11 +47,8 @@ def fill(folder: Path, leave: int) -> Path:
     filler = folder / f"filler-{uuid.uuid4().hex[:6]}"
     st = os.statvfs(folder)
     free = st.f_bavail * st.f_frsize
-    with filler.open("wb") as fh:
-        try:
-            fh.write(b"\1" * max(0, free - leave))
-        except OSError:
-            pass
+    with filler.open("wb") as fh, contextlib.suppress(OSError):  # full already
+        fh.write(b"\1" * max(0, free - leave))
     return filler
 
 
@@ -88,8 +86,8 @@ def test_disk_full_during_a_merge_is_undone_or_said(small_fs: Path) -> None:
     git(root, "init", "-q", "-b", "main")
     write_files(root, dict(REPO_FILES))
     commit(root, "initial")
-    # 6 MB that compress to almost nothing (not zeros: git writes runs of those sparse) (the object fits, the checked-out file does not), and
-    # 50 small files written before it.
+    # 6 MB that compress to almost nothing (not zeros: git writes runs of those sparse), so the
+    # object fits and the checked-out file does not; and 50 small files written before it.
     many: dict[str, str | bytes] = {f"docs/many/f{i:02}.txt": f"{i}\n" for i in range(50)}
     tip = branch_with(root, {**many, "src/zz_big.bin": b"fleet" * 1_200_000, "src/app.py": "X = 2\n"})
     before = gitad.checkout_state(root)
