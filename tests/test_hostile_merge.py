@@ -6,14 +6,18 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO_FILES, git, write_files
+from helpers import wait_for
 
 from fleet_tui.adapters import git as gitad
+from fleet_tui.engine.fleet import Fleet
 from fleet_tui.errors import ExternalCommandFailed
 
 
@@ -105,5 +109,95 @@ def test_disk_full_during_a_merge_is_undone_or_said(small_fs: Path) -> None:
         assert after == before, before.differences(after)
         assert not (root / "src" / "zz_big.bin").exists()
         assert not (root / "docs" / "many").exists()
+    finally:
+        filler.unlink()
+
+
+# -- a read-only .fleet/ and a full disk: refused before anything is done ---------------------------
+
+FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
+
+
+def cli(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path), *args],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Make a folder read-only for everyone, root included: a read-only bind mount over itself."""
+    mounted: list[Path] = []
+
+    def make(folder: Path) -> None:
+        done = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot bind-mount {folder} read-only (needs root): {done.stderr.strip()}")
+        mounted.append(folder)
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True)
+
+    yield make
+    for folder in reversed(mounted):
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_read_only_fleet_folder_is_refused_before_anything_is_done(
+    make_fleet: Any, repo: Path, read_only: Callable[[Path], None]
+) -> None:
+    fleet = make_fleet([{"name": "alpha", "script": 'write src/a.py "work\\n"\nsay ready\nidle\n'}])
+    fleet.up()
+    wait_for(lambda: (fleet.layout.worktree("alpha") / "src" / "a.py").exists(), what="alpha's file")
+    pane = fleet.pane_id("alpha")
+    screen = lambda: subprocess.run(  # noqa: E731
+        ["tmux", "-L", fleet.tmux.socket, "capture-pane", "-p", "-t", str(pane)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    wait_for(lambda: "ready" in screen(), what="ready")
+    head, tip = git(repo, "rev-parse", "main"), git(repo, "rev-parse", "fleet/alpha")
+    read_only(fleet.layout.state_dir)
+    for args in (
+        ("send", "alpha", "hello-while-read-only"),
+        ("merge", "alpha", "-m", "commit it", "--yes"),
+        ("kill", "alpha", "--yes"),
+        ("restart", "alpha", "--yes"),
+        ("snapshot", "alpha"),
+        ("down",),
+        ("up", "--no-ui"),
+    ):
+        result = cli(fleet, *args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "cannot write" in result.stderr, (args, result.stderr)
+        assert "nothing was done" in result.stderr
+    # nothing half done: no commit, no paste, the session and the agent still there
+    assert git(repo, "rev-parse", "main") == head and git(repo, "rev-parse", "fleet/alpha") == tip
+    assert "hello-while-read-only" not in screen()
+    assert fleet.tmux.session_exists(fleet.session)
+    panes = fleet.tmux.list_panes(fleet.session)
+    assert [p.dead for p in panes] == [False]
+    assert "fleet-tui snapshot" not in git(repo, "for-each-ref", "refs/fleet/snapshots")
+
+
+def test_disk_full_at_up_is_one_message_and_nothing_made(small_fs: Path, server: Any) -> None:
+    root = small_fs / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write_files(root, dict(REPO_FILES))
+    commit(root, "initial")
+    (root / "fleet.toml").write_text(
+        f'[fleet]\nsocket = "{server.socket_name}"\n'
+        '[[agent]]\nname = "alpha"\ntask = "t"\nscope = ["src/**"]\ncommand = "sleep 30"\n'
+    )
+    git(root, "add", "fleet.toml")
+    commit(root, "fleet")
+    filler = fill(small_fs, leave=8 * 1024)
+    try:
+        result = subprocess.run(
+            [FLEET_TUI, "-C", str(root), "up", "--no-ui"], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 2, (result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "No space left" in result.stderr, result.stderr
+        assert git(root, "branch", "--list", "fleet/*").strip() == ""
+        assert not server.has_session("repo")
     finally:
         filler.unlink()

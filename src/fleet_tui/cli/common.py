@@ -32,6 +32,14 @@ class FleetGroup(click.Group):
             if exc.hint:
                 err.print(f"  {exc.hint}", markup=False)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # The last line of defence (writes are checked before acting): a disk that fills up
+            # or a folder that turns read-only mid-command is one message, not a traceback.
+            where = f" ({exc.filename})" if exc.filename else ""
+            err.print(
+                f"[bold red]fleet-tui:[/] {escape(str(exc.strerror or exc))}{escape(where)}", markup=True
+            )
+            ctx.exit(2)
 
 
 def fleet_options(func: F) -> F:
@@ -76,10 +84,16 @@ def cli(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> 
         open_dashboard(fleet)
 
 
-def fleet_from(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> Fleet:
-    """The fleet named by this command's -C/-f, or else the group's."""
+def fleet_from(
+    ctx: click.Context, directory: Path | None, fleet_file: Path | None, *, writes: bool = False
+) -> Fleet:
+    """The fleet named by this command's -C/-f, or else the group's. `writes`: the command changes
+    something, so `.fleet/` must be writable before it starts."""
     parent = ctx.obj or {}
-    return open_fleet(directory or parent.get("directory"), fleet_file or parent.get("fleet_file"))
+    fleet = open_fleet(directory or parent.get("directory"), fleet_file or parent.get("fleet_file"))
+    if writes:
+        fleet.require_writable()
+    return fleet
 
 
 def open_dashboard(fleet: Fleet) -> None:

@@ -199,7 +199,7 @@ def plan(
 @click.pass_context
 def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_ui: bool) -> None:
     """Create worktrees, branches and the tmux session; start the agents. Safe to run again."""
-    fleet = fleet_from(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file, writes=True)
     report = actions.up(fleet)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -222,7 +222,7 @@ def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_u
 @click.pass_context
 def down(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
     """Stop the fleet's tmux session. Worktrees, branches and state are kept."""
-    fleet = fleet_from(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file, writes=True)
     # The supervisor first: it must not restart agents that `down` is stopping.
     if supervisor.stop(fleet.layout):
         out.print("stopped the fleet's supervisor")

@@ -50,7 +50,7 @@ def send(
     text: str | None,
 ) -> None:
     """Paste TEXT into agent NAME's pane verbatim, then press enter. TEXT `-` reads standard input."""
-    fleet = fleet_from(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file, writes=True)
     name = agent_name(fleet, name)
     if text is None:
         raise FleetError(

@@ -43,7 +43,7 @@ def add(
 
     The new agent is checked as the whole fleet file is: a bad name, scope or preset changes nothing.
     """
-    fleet = fleet_from(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file, writes=True)
     fields = {
         "name": name,
         "task": task,
@@ -83,7 +83,7 @@ def remove(
 
     Asks first on a terminal; without one it needs --yes.
     """
-    fleet = fleet_from(ctx, directory, fleet_file)
+    fleet = fleet_from(ctx, directory, fleet_file, writes=True)
     name = agent_name(fleet, name)
     roster.check_removal(fleet, name, delete_branch=delete_branch, force=force)
     what = "its branch too" if delete_branch else f"its branch fleet/{name} stays"

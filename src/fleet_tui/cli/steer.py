@@ -25,8 +25,10 @@ from fleet_tui.engine.text import format_details, format_time, plural
 name_argument = click.argument("name", required=False)  # missing: agent_name lists them
 
 
-def _fleet(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> Fleet:
-    return fleet_from(ctx, directory, fleet_file)
+def _fleet(
+    ctx: click.Context, directory: Path | None, fleet_file: Path | None, *, writes: bool = True
+) -> Fleet:
+    return fleet_from(ctx, directory, fleet_file, writes=writes)
 
 
 def print_preflight(pre: actions.Preflight) -> None:
@@ -128,7 +130,7 @@ def merge(
     clean main checkout on base. Any failure leaves base exactly as it was. On a terminal it asks
     first (--yes does not); without one it goes ahead.
     """
-    fleet = _fleet(ctx, directory, fleet_file)
+    fleet = _fleet(ctx, directory, fleet_file, writes=not dry_run)
     name = agent_name(fleet, name)
     if dry_run:
         pre = actions.preflight(fleet, name, commit_message=commit_message, verify_timeout=verify_timeout)
@@ -183,7 +185,7 @@ def merge_queue(
     still working, waiting or starting, crashed ones (merge them alone), queued and merged ones,
     and agents with uncommitted work unless --commit-message is given.
     """
-    fleet = _fleet(ctx, directory, fleet_file)
+    fleet = _fleet(ctx, directory, fleet_file, writes=not dry_run)
     plan = actions.plan_queue(fleet, commit_message=commit_message)
     for line in actions.describe_queue(plan):
         out.print(escape(line))
@@ -225,7 +227,7 @@ def restore(
     force: bool,
 ) -> None:
     """List an agent's snapshots of work, or bring SNAPSHOT's files back into its worktree."""
-    fleet = _fleet(ctx, directory, fleet_file)
+    fleet = _fleet(ctx, directory, fleet_file, writes=snapshot is not None)
     name = agent_name(fleet, name)
     if snapshot is None:
         found = actions.snapshots(fleet, name)
@@ -273,7 +275,7 @@ def log_command(
     as_json: bool,
 ) -> None:
     """The fleet's event log (every action and status change), newest first."""
-    fleet = _fleet(ctx, directory, fleet_file)
+    fleet = _fleet(ctx, directory, fleet_file, writes=False)
     if name is not None:
         agent_name(fleet, name)
     log = EventLog(fleet.layout)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import os
 import re
 import shlex
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,6 +125,10 @@ class Plan:
     @property
     def over_budget(self) -> tuple[Budget, ...]:
         return tuple(b for b in self.budgets if b.over)
+
+
+# Bytes the writability check writes (and removes): enough that a full disk refuses it.
+WRITE_PROBE = 64 * 1024
 
 
 class Fleet:
@@ -509,6 +515,32 @@ class Fleet:
         if owner is None:
             return "no fleet-tui fleet (it records no repository)"
         return f"{owner[0]} (fleet file {owner[1]})" if owner[1] else owner[0]
+
+    def require_writable(self) -> None:
+        """Refuse before acting when `.fleet/` cannot be written (a read-only mount, wrong owner,
+        a full disk): every action records its state and events there, and one that acted first
+        and failed to record would be half done (a commit made, text pasted, a session killed)."""
+        state_dir = self.layout.state_dir
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=state_dir, prefix=".write-probe.")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(b"\0" * WRITE_PROBE)  # a full disk refuses this, not just a 0-byte file
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            finally:
+                Path(probe).unlink(missing_ok=True)
+            for existing in (self.layout.state_file, self.layout.events_file):
+                if existing.exists():
+                    os.close(os.open(existing, os.O_WRONLY | os.O_APPEND))
+        except OSError as exc:
+            where = exc.filename or state_dir
+            raise EnvironmentProblem(
+                f"cannot write fleet-tui's state in {state_dir} ({exc.strerror or exc} at {where}): "
+                "nothing was done",
+                "make that folder writable (or free some disk space), then try again",
+            ) from None
 
     def require_own_session(self) -> None:
         """Refuse to act on a tmux session of our name that belongs to another repository."""
