@@ -13,6 +13,11 @@ from fleet_tui.models import FileChange
 from fleet_tui.pipeline import RetryContext
 
 FENCE = "~~~~"  # tildes, so backticks in pane text cannot end the block
+# The claude, codex and gemini presets pass the handoff as one command-line argument, and Linux
+# refuses any single argument over 128 KiB ("Argument list too long"): the handoff stays well
+# below that, whatever the agent did. Long lists are summarised; the drift is listed in full.
+MAX_BYTES = 96 * 1024
+LISTED = 150  # files, commits, overlaps listed one by one before the rest is summarised
 
 
 @dataclass(frozen=True)
@@ -88,27 +93,78 @@ def build_handoff(data: HandoffData) -> str:
     lines += [f"- `{p}`" for p in data.scope if p.strip() and not p.strip().startswith("#")]
 
     lines += ["", "## Done so far", "", f"### Commits since `{data.base}`", ""]
-    lines += [f"- {h} {s}" for h, s in data.commits] or ["- none yet"]
+    lines += _listed([f"- {h} {s}" for h, s in data.commits], "commits", f"git log {data.base}..HEAD")
+    lines += _none_if_empty(lines, "- none yet")
     lines += ["", "### Files changed (committed and uncommitted)", ""]
-    lines += [_file_line(f) for f in data.files] or ["- none"]
+    lines += _summarised([f.path for f in data.files], [_file_line(f) for f in data.files])
+    lines += _none_if_empty(lines, "- none")
     lines += ["", "### Uncommitted files", ""]
-    lines += [f"- `{p}`" for p in data.uncommitted] or ["- none: everything is committed"]
+    lines += _summarised(list(data.uncommitted), [f"- `{p}`" for p in data.uncommitted])
+    lines += _none_if_empty(lines, "- none: everything is committed")
 
     if data.drift or data.overlap:
         lines += ["", "## Warnings", ""]
         for path in data.drift:
             lines.append(f"- DRIFT: `{path}` is outside your scope; undo it unless the task needs it")
-        for path, others in sorted(data.overlap.items()):
-            lines.append(
-                f"- OVERLAP: `{path}` is also changed by {', '.join(others)}: expect a merge conflict"
-            )
+        overlaps = [
+            f"- OVERLAP: `{path}` is also changed by {', '.join(others)}: expect a merge conflict"
+            for path, others in sorted(data.overlap.items())
+        ]
+        lines += _listed(overlaps, "overlapping files", "fleet-tui status")
 
     if data.pane_tail:
         lines += ["", "## Last lines of the previous process's screen", "", FENCE]
         lines += [ln.replace(FENCE, "~~~") for ln in data.pane_tail]
         lines.append(FENCE)
     lines += ["", "Continue the task from here."]
-    return "\n".join(lines) + "\n"
+    return _bounded("\n".join(lines) + "\n")
+
+
+def _none_if_empty(lines: list[str], none: str) -> list[str]:
+    """`none` when the section just started (its heading and blank line are the last lines)."""
+    return [none] if lines[-1] == "" and lines[-2].startswith("#") else []
+
+
+def _listed(items: list[str], what: str, command: str) -> list[str]:
+    if len(items) <= LISTED:
+        return items
+    return [*items[:LISTED], f"- ... and {len(items) - LISTED} more {what} (see `{command}`)"]
+
+
+def _summarised(paths: list[str], items: list[str]) -> list[str]:
+    """Up to LISTED lines one by one; past that, the first ones and a count per folder."""
+    if len(items) <= LISTED:
+        return items
+    folders: dict[str, int] = {}
+    for path in paths:
+        parts = path.split("/")
+        folder = (
+            "/".join(parts[:2]) + "/" if len(parts) > 2 else (parts[0] + "/" if len(parts) > 1 else "(top)")
+        )
+        folders[folder] = folders.get(folder, 0) + 1
+    counts = sorted(folders.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = [f"- `{folder}`: {n} files" for folder, n in counts[:LISTED]]
+    if len(counts) > LISTED:
+        shown.append(f"- ... and {len(counts) - LISTED} more folders")
+    return [
+        f"{len(items)} files; by folder:",
+        "",
+        *shown,
+        "",
+        f"The first {LISTED} (all of them: `git status` and `git diff --stat` in the worktree):",
+        "",
+        *items[:LISTED],
+    ]
+
+
+def _bounded(text: str) -> str:
+    """At most MAX_BYTES (UTF-8), cut at a line, saying so: the last guard for a huge task or drift."""
+    data = text.encode("utf-8")
+    if len(data) <= MAX_BYTES:
+        return text
+    note = "\n\n(The handoff was cut here to fit on a command line: read the files and `git status`.)\n"
+    cut = data[: MAX_BYTES - len(note.encode())].decode("utf-8", "ignore")
+    return cut[: cut.rfind("\n") + 1 or len(cut)] + note
 
 
 def _what_to_fix(data: HandoffData) -> list[str]:
