@@ -7,7 +7,7 @@ from typing import Any
 
 from helpers import wait_for
 
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
 from fleet_tui.handoff import MAX_BYTES, HandoffData, build_handoff
 from fleet_tui.models import FileChange
 
@@ -18,7 +18,7 @@ def test_a_restart_after_2000_changed_files_still_starts(make_fleet: Any) -> Non
     # The shape of the claude/codex/gemini presets: the whole handoff as one argument of a program.
     restart = 'env true "$(cat {handoff_file})" && echo HANDOFF-FITS-ARGV; sleep 60'
     fleet = make_fleet([{"name": "alpha", "script": "idle", "restart_command": restart}])
-    fleet.up()
+    actions.up(fleet)
     worktree = fleet.layout.worktree("alpha")
     for i in range(2000):  # about 700 files were enough to break it
         folder = worktree / "src" / f"module_{i % 40:02}" / "deeply_nested_folder_name_for_realism"
@@ -26,7 +26,7 @@ def test_a_restart_after_2000_changed_files_still_starts(make_fleet: Any) -> Non
         (folder / f"generated_file_with_a_long_descriptive_name_{i:05}.py").write_text(f"X = {i}\n")
     for i in range(30):
         (worktree / f"drifted_{i}.txt").write_text("outside\n")
-    steering.restart(fleet, "alpha", reason="test", force=True)
+    actions.restart(fleet, "alpha", reason="test", force=True)
     handoff = fleet.layout.handoff_file("alpha").read_bytes()
     assert len(handoff) <= MAX_BYTES < ARG_MAX_ONE
     text = handoff.decode()

@@ -12,6 +12,7 @@ from typing import Any
 from helpers import wait_for
 from textual.widgets import DataTable, Input, Static
 
+from fleet_tui.engine import actions
 from fleet_tui.models import Status
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.screens import DiffScreen, SendScreen
@@ -62,7 +63,7 @@ async def test_markup_in_every_kind_of_data_is_text_and_never_a_crash(make_fleet
             }
         ]
     )
-    fleet.up()
+    actions.up(fleet)
     app = FleetApp(LiveSource(fleet, interval=0.3))
     async with app.run_test(size=SIZE) as pilot:
         await until(
@@ -145,7 +146,7 @@ def test_the_cli_prints_markup_in_data_as_text(make_fleet: Any) -> None:
     )
     plan = cli(fleet, "plan")
     assert plan.returncode == 0 and "'[/]nothing'" in plan.stderr, plan.stderr
-    fleet.up()
+    actions.up(fleet)
     wait_for(lambda: FILE in cli(fleet, "status", "--sample", "0").stdout, what="the drifted file in status")
     unknown = cli(fleet, "send", "x[/]y", "hi")
     assert unknown.returncode == 2 and "no agent named 'x[/]y'" in unknown.stderr, unknown.stderr

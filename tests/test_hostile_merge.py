@@ -17,6 +17,7 @@ from conftest import REPO_FILES, git, write_files
 from helpers import wait_for
 
 from fleet_tui.adapters import git as gitad
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.errors import ExternalCommandFailed
 
@@ -146,7 +147,7 @@ def test_a_read_only_fleet_folder_is_refused_before_anything_is_done(
     make_fleet: Any, repo: Path, read_only: Callable[[Path], None]
 ) -> None:
     fleet = make_fleet([{"name": "alpha", "script": 'write src/a.py "work\\n"\nsay ready\nidle\n'}])
-    fleet.up()
+    actions.up(fleet)
     wait_for(lambda: (fleet.layout.worktree("alpha") / "src" / "a.py").exists(), what="alpha's file")
     pane = fleet.pane_id("alpha")
     screen = lambda: subprocess.run(  # noqa: E731

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO_FILES, git, write_files
 from helpers import wait_for
 
-from fleet_tui.engine import steering
+from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 
 PWN_ROOT = "pwned-by-repo-path"
@@ -59,9 +59,9 @@ def test_a_folder_named_like_a_tmux_format_runs_nothing(make_fleet: Any, repo: P
     assert "#(" in str(fleet.layout.worktree("alpha"))
     # `$HOME` in the folder name is a name too: git runs in this repository, not elsewhere.
     assert fleet.root == repo and "$HOME" in str(fleet.layout.worktree("alpha"))
-    fleet.up()
+    actions.up(fleet)
     wait_for(lambda: "started" in pane_text(fleet, "alpha"), what="alpha started")
-    steering.restart(fleet, "alpha", reason="test", force=True)  # respawn-pane -c
+    actions.restart(fleet, "alpha", reason="test", force=True)  # respawn-pane -c
     wait_for(lambda: "again" in pane_text(fleet, "alpha"), what="alpha restarted")
     # The agents run in their real worktrees, named as they are.
     cwd = subprocess.run(
@@ -79,7 +79,7 @@ def test_a_folder_named_like_a_tmux_format_runs_nothing(make_fleet: Any, repo: P
 @pytest.mark.parametrize("text", ["hello;", ";", "a\\;", "two;;", "#(touch x) #{pane_id};"])
 def test_send_arrives_byte_for_byte_even_ending_in_a_semicolon(make_fleet: Any, text: str) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "idle"}])
-    fleet.up()
+    actions.up(fleet)
     wait_for(lambda: ">" in pane_text(fleet, "alpha"), what="prompt")
     fleet.send("alpha", text)
     wait_for(lambda: f"received: {text}\n" in pane_text(fleet, "alpha") + "\n", what=f"{text!r} arrived")
