@@ -521,9 +521,11 @@ class Fleet:
         a full disk): every action records its state and events there, and one that acted first
         and failed to record would be half done (a commit made, text pasted, a session killed)."""
         state_dir = self.layout.state_dir
+        # Not made here when missing (a refused command makes nothing): its parent must then
+        # take the probe, as it will have to take the folder.
+        folder = state_dir if state_dir.is_dir() else state_dir.parent
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(dir=state_dir, prefix=".write-probe.")
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".fleet-write-probe.")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(b"\0" * WRITE_PROBE)  # a full disk refuses this, not just a 0-byte file
