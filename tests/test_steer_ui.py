@@ -95,15 +95,17 @@ async def test_kill_restart_past_the_cap_and_the_log(make_fleet) -> None:
         log: LogScreen = app.screen  # type: ignore[assignment]
         table = log.query_one("#log-table", DataTable)
         await until(pilot, lambda: table.row_count > 3, what="events")
-        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]  # cells are Text
         assert [r[0] for r in rows] == sorted((r[0] for r in rows), reverse=True)  # newest first
         actions = [(r[1], r[2]) for r in rows if r[2] != "status"]  # the monitor logs status changes too
         assert actions[0] == ("alpha", "restart") and ("alpha", "kill") in actions
         log.query_one("#log-agent", Select).value = "beta"
-        await until(pilot, lambda: all(table.get_row_at(i)[1] == "beta" for i in range(table.row_count)))
+        await until(pilot, lambda: all(str(table.get_row_at(i)[1]) == "beta" for i in range(table.row_count)))
         assert table.row_count >= 1
         await pilot.press("a")
-        await until(pilot, lambda: any(table.get_row_at(i)[1] == "alpha" for i in range(table.row_count)))
+        await until(
+            pilot, lambda: any(str(table.get_row_at(i)[1]) == "alpha" for i in range(table.row_count))
+        )
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, LogScreen))
 
