@@ -101,6 +101,27 @@ def repo_root(cwd: Path) -> Path:
     return Path(_run(cwd, "rev-parse", "--show-toplevel"))
 
 
+def worktree_problem(common_dir: Path, path: Path) -> str | None:
+    """Why `path` is not (any more) a linked worktree of the repository whose git dir is
+    `common_dir`; None when it is. Read from the `.git` file alone (no git call): once that file
+    is gone, git run in the folder would find an enclosing repository and act there instead."""
+    marker = path / ".git"
+    try:
+        if not marker.is_file():
+            return f"{path} is no longer a git worktree (its .git file is gone): run `fleet-tui up`"
+        text = marker.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError as exc:
+        return f"cannot read {marker}: {exc.strerror}"
+    gitdir = Path(text.removeprefix("gitdir:").strip()) if text.startswith("gitdir:") else None
+    if gitdir is None:
+        return f"{marker} is not a worktree's .git file"
+    if not gitdir.is_absolute():
+        gitdir = (path / gitdir).resolve()
+    if gitdir.parent != (common_dir / "worktrees").resolve() and gitdir.parent != common_dir / "worktrees":
+        return f"{path} is a worktree of another repository ({gitdir}), not of this one"
+    return None
+
+
 def git_common_dir(root: Path) -> Path:
     return Path(_run(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
 

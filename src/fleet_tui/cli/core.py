@@ -16,6 +16,7 @@ from fleet_tui.engine import actions, supervisor
 from fleet_tui.engine.fleet import Fleet, Plan
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.planning import read_coupling
+from fleet_tui.engine.text import listed
 from fleet_tui.errors import FleetError
 from fleet_tui.models import FleetSnapshot
 from fleet_tui.pipeline import gates_cell
@@ -219,14 +220,22 @@ def up(ctx: click.Context, directory: Path | None, fleet_file: Path | None, no_u
 
 @cli.command()
 @fleet_options
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Stop everything even when .fleet/ cannot be written (a full disk): no snapshot, no event.",
+)
 @click.pass_context
-def down(ctx: click.Context, directory: Path | None, fleet_file: Path | None) -> None:
+def down(ctx: click.Context, directory: Path | None, fleet_file: Path | None, force: bool) -> None:
     """Stop the fleet's tmux session. Worktrees, branches and state are kept."""
-    fleet = fleet_from(ctx, directory, fleet_file, writes=True)
+    fleet = fleet_from(ctx, directory, fleet_file, writes=not force)
     # The supervisor first: it must not restart agents that `down` is stopping.
     if supervisor.stop(fleet.layout):
         out.print("stopped the fleet's supervisor")
-    if fleet.down():
+    stopped = fleet.down(force=force)
+    for line in fleet.unsaved:
+        err.print(f"[yellow]not snapshotted (stopped anyway):[/] {escape(line)}")
+    if stopped:
         out.print(f"stopped session {fleet.session!r}; worktrees, branches and .fleet/ are kept")
     else:
         out.print(f"session {fleet.session!r} is not running: nothing to do")
@@ -246,6 +255,9 @@ def ensure_supervisor(fleet: Fleet) -> None:
         f"  started the supervisor (pid {started.pid}): it watches the fleet with no dashboard open; "
         f"log in {fleet.layout.supervisor_log}"
     )
+
+
+DRIFT_LISTED = 20  # drifted files named per agent in `status` (--json has them all)
 
 
 def print_status(snapshot: FleetSnapshot) -> None:
@@ -288,7 +300,8 @@ def print_status(snapshot: FleetSnapshot) -> None:
         if agent.git_error:
             out.print(f"[red]problem[/] {agent.name}: {escape(agent.git_error)}")
         if agent.drift:
-            out.print(f"[red]drift[/] {agent.name}: {escape(', '.join(agent.drift))}")
+            # the first few, and how many more: 20,000 drifted files are not one 600 KB line
+            out.print(f"[red]drift[/] {agent.name}: {escape(listed(agent.drift, DRIFT_LISTED))}")
     for entry in snapshot.overlaps:
         out.print(f"[yellow]overlap[/] {escape(entry.path)}: {', '.join(entry.agents)}")
 

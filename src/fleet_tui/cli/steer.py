@@ -21,6 +21,7 @@ from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import EventLog
 from fleet_tui.engine.text import format_details, format_time, plural
+from fleet_tui.errors import ActionRefused
 
 name_argument = click.argument("name", required=False)  # missing: agent_name lists them
 
@@ -66,7 +67,7 @@ def kill(
     stakes = actions.stakes(fleet, name)
     if stakes.uncommitted or stakes.commits:
         out.print(
-            f"{name}: {plural(len(stakes.uncommitted), 'uncommitted file')} (saved in a snapshot first), "
+            f"{name}: {plural(len(stakes.uncommitted), 'uncommitted file')} (to be snapshotted first), "
             f"{plural(len(stakes.commits), 'commit')} not in {fleet.base} (kept on fleet/{name})"
         )
     if not confirm(yes, f"kill {name}?", "nothing stopped", needs_terminal=False):
@@ -253,6 +254,9 @@ def snapshot(ctx: click.Context, directory: Path | None, fleet_file: Path | None
     """Save an agent's uncommitted work in a snapshot now (its files and index are untouched)."""
     fleet = _fleet(ctx, directory, fleet_file)
     name = agent_name(fleet, name)
+    problem = fleet.worktree_problem(name)
+    if problem:
+        raise ActionRefused(f"no snapshot of {name}: {problem}")
     snap = fleet.snapshot_work(name, "asked by the person")
     if snap is None:
         out.print(f"{name}: nothing uncommitted (or unchanged since the newest snapshot): no snapshot taken")

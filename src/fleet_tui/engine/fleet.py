@@ -146,6 +146,8 @@ class Fleet:
             else root.parent / f"{root.name}-fleet"
         )
         self.layout = Layout(root=root, worktree_root=worktree_root)
+        self._common_dir: Path | None = None  # the repository's git dir, read once when needed
+        self.unsaved: list[str] = []  # after down(): agents whose snapshot could not be written
         # The session name is unique per repository path: two checkouts both named `app` never
         # share one on the same socket. An explicit [fleet] name is used as it is (ownership is
         # still checked: the session records its repository).
@@ -359,12 +361,27 @@ class Fleet:
         if group:
             self.tmux.send_keys(pane_id, *group)
 
+    def worktree_problem(self, name: str) -> str | None:
+        """Why the agent's folder cannot be read or changed through git now; None when it can."""
+        path = self.layout.worktree(name)
+        if not path.exists():
+            return f"the worktree of {name} ({path}) does not exist: run `fleet-tui up`"
+        if self._common_dir is None:
+            self._common_dir = git.git_common_dir(self.root)
+        return git.worktree_problem(self._common_dir, path)
+
     def snapshot_work(self, name: str, reason: str) -> WorkSnapshot | None:
-        """Save the agent's uncommitted work under refs/fleet/snapshots/<name>/; None when none."""
+        """Save the agent's uncommitted work under refs/fleet/snapshots/<name>/; None when none.
+
+        Refused (ExternalCommandFailed) when the folder is no longer this repository's worktree:
+        git would otherwise snapshot an enclosing repository's files into its refs."""
         self.agent(name)
         path = self.layout.worktree(name)
         if not path.exists():
             return None
+        problem = self.worktree_problem(name)
+        if problem:
+            raise ExternalCommandFailed(f"no snapshot of {name}: {problem}")
         snap = git.save_snapshot(path, name, f"fleet-tui snapshot of {name}: {reason}")
         if snap is not None:
             log_event(self.layout, name, "snapshot", ref=snap.ref, files=len(snap.files), reason=reason)
@@ -444,20 +461,35 @@ class Fleet:
         record.branch_start = base_head
         return base_head
 
-    def down(self, grace: float = 3.0) -> bool:
+    def down(self, grace: float = 3.0, *, force: bool = False) -> bool:
         """Stop every agent (work snapshotted first) and the fleet's tmux session; worktrees,
-        branches and state stay. Nothing of the agents keeps running headless."""
+        branches and state stay. Nothing of the agents keeps running headless.
+
+        A snapshot that cannot be written (a full disk, a folder that is no worktree any more)
+        does not keep its agent running: `unsaved` names them afterwards. `force`: go on even
+        when `.fleet/` cannot be written (no lock, no event), the way out of a full disk."""
         require_tmux()
         self.require_own_session()
+        self.unsaved = []
+        if force:
+            try:
+                with up_lock(self.layout):
+                    return self._down(grace, force=True)
+            except OSError:
+                return self._down(grace, force=True)
         with up_lock(self.layout):
             return self._down(grace)
 
-    def _down(self, grace: float) -> bool:
+    def _down(self, grace: float, *, force: bool = False) -> bool:
         panes = {p.agent: p for p in self.tmux.list_panes(self.session)}
         state = load_state(self.layout)
         for agent in self.agents:
             if agent.name in panes or processes.with_env(AGENT_MARKER, agent_id(self.layout, agent.name)):
-                self.snapshot_work(agent.name, "before down")
+                try:
+                    self.snapshot_work(agent.name, "before down")
+                except (ExternalCommandFailed, OSError) as exc:
+                    reason = exc.message if isinstance(exc, ExternalCommandFailed) else str(exc)
+                    self.unsaved.append(f"{agent.name}: {reason}")
                 pane = panes.get(agent.name)
                 record = state.agent(agent.name)
                 # A working agent is stopped, not ended: the next `up` starts it again (resumed).
@@ -469,12 +501,20 @@ class Fleet:
                 )
                 self.stop_agent(agent.name, pane, grace)
                 if working:
-                    with update_state(self.layout) as fresh:
-                        fresh.agent(agent.name).phase = Phase.STOPPED
-                    log_event(self.layout, agent.name, "stopped", run=record.run, by="down")
+                    try:
+                        with update_state(self.layout) as fresh:
+                            fresh.agent(agent.name).phase = Phase.STOPPED
+                        log_event(self.layout, agent.name, "stopped", run=record.run, by="down")
+                    except OSError:
+                        if not force:  # forced: stopping matters more than recording it
+                            raise
         stopped = self.tmux.kill_session(self.session)
         if stopped:
-            log_event(self.layout, None, "down")
+            try:
+                log_event(self.layout, None, "down", unsaved=self.unsaved)
+            except OSError:
+                if not force:
+                    raise
         return stopped
 
     def send(self, name: str, text: str, *, submit: bool = True) -> None:
@@ -541,7 +581,8 @@ class Fleet:
             raise EnvironmentProblem(
                 f"cannot write fleet-tui's state in {state_dir} ({exc.strerror or exc} at {where}): "
                 "nothing was done",
-                "make that folder writable (or free some disk space), then try again",
+                "make that folder writable (or free some disk space), then try again; "
+                "`fleet-tui down --force` stops the agents anyway",
             ) from None
 
     def require_own_session(self) -> None:
@@ -587,6 +628,16 @@ def begin_run(record: AgentState) -> None:
     record.run += 1
     record.phase = Phase.RUNNING
     record.started_at = time.time()
+
+
+def off_branch_words(name: str, path: Path, on: str | None, branch: str) -> str:
+    """What to do about an agent whose worktree is not on its branch: only the branch is merged."""
+    where = f"on {on}" if on else "on a detached HEAD"
+    return (
+        f"{name}: its worktree {path} is {where}, not on {branch}: fleet-tui merges only {branch}, so "
+        f"work there is not merged; `git -C {path} switch {branch}` (merge the other branch into it "
+        "first if it holds work)"
+    )
 
 
 def dependency_relation(spec: FleetSpec) -> Callable[[str, str], bool]:

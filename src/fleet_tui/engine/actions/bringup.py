@@ -13,7 +13,7 @@ from pathlib import Path
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import PaneStart, require_tmux
 from fleet_tui.engine.actions.lifecycle import restart
-from fleet_tui.engine.fleet import Fleet, begin_run
+from fleet_tui.engine.fleet import Fleet, begin_run, off_branch_words
 from fleet_tui.engine.launcher import write_launcher, write_placeholder, write_queued
 from fleet_tui.engine.state import (
     STATE_DIR,
@@ -160,6 +160,11 @@ def _ensure_worktree(
         record.branch_start = git.rev_parse(fleet.root, agent.branch)
         report.add(f"using the existing branch {agent.branch}")
     if path in registered:
+        if registered[path] != agent.branch and path.exists() and record.run > 0:
+            # The agent's own worktree, switched to another branch (or detached) by the agent:
+            # said for this agent, while the rest of the fleet comes up.
+            report.warnings.append(off_branch_words(agent.name, path, registered[path], agent.branch))
+            return False
         if registered[path] != agent.branch:
             raise EnvironmentProblem(
                 f"{path} is a worktree of {registered[path] or 'a detached HEAD'}, not of {agent.branch}",

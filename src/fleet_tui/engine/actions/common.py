@@ -24,4 +24,7 @@ def require_worktree(fleet: Fleet, name: str) -> Path:
     path = fleet.layout.worktree(name)
     if not path.exists():
         raise ActionRefused(f"the worktree of {name} ({path}) does not exist", "run `fleet-tui up` first")
+    problem = fleet.worktree_problem(name)
+    if problem:  # git run there would act on an enclosing repository, not on this agent
+        raise ActionRefused(f"{problem}; nothing was done", "move the folder away, then `fleet-tui up`")
     return path

@@ -22,7 +22,7 @@ from fleet_tui.engine.state import (
     read_exit,
     write_atomic,
 )
-from fleet_tui.errors import ActionRefused
+from fleet_tui.errors import ActionRefused, ExternalCommandFailed
 from fleet_tui.handoff import HandoffData, build_handoff
 from fleet_tui.models import FileChange, FleetSnapshot, PaneReading
 from fleet_tui.pipeline import RetryContext
@@ -61,7 +61,11 @@ def kill(fleet: Fleet, name: str, *, grace: float = DEFAULT_GRACE) -> Outcome:
     """Snapshot, ask the agent to exit, end its process tree; the pane stays readable, files stay."""
     pane = fleet.pane(name)
     phase = load_state(fleet.layout).agent(name).phase
-    snap = fleet.snapshot_work(name, "before kill")
+    try:
+        snap = fleet.snapshot_work(name, "before kill")
+        unsaved = ""
+    except ExternalCommandFailed as exc:  # the process must still stop; say the work was not saved
+        snap, unsaved = None, exc.message
     alive = pane is not None and not pane.dead
     terminated, forced = fleet.stop_agent(name, pane, grace)
     if phase != Phase.MERGED:
@@ -70,7 +74,9 @@ def kill(fleet: Fleet, name: str, *, grace: float = DEFAULT_GRACE) -> Outcome:
         fleet.layout, name, "kill", was=phase, pane_alive=alive, terminated=terminated,
         sigkill=forced, snapshot=snap and snap.ref,
     )  # fmt: skip
-    words = snapshot_words(snap)
+    words = snapshot_words(snap) if not unsaved else f"NOT snapshotted: {unsaved}"
+    path = fleet.layout.worktree(name)
+    kept = "worktree, branch and files kept" if path.exists() else f"its worktree {path} is gone; branch kept"
     if not alive:
         why = "already killed" if phase == Phase.KILLED else "not running (no live process)"
         extra = f"; ended {terminated + forced} leftover processes" if terminated + forced else ""
@@ -79,7 +85,7 @@ def kill(fleet: Fleet, name: str, *, grace: float = DEFAULT_GRACE) -> Outcome:
     return Outcome(
         name,
         "kill",
-        f"killed {name} (worktree, branch and files kept{forced_words}); {words}",
+        f"killed {name} ({kept}{forced_words}); {words}",
         snapshot=snap,
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from fleet_tui.adapters import git, processes
 from fleet_tui.engine.actions.common import DEFAULT_GRACE, update_record
 from fleet_tui.engine.actions.results import Check, MergeRefused, MergeResult, Preflight
-from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.fleet import Fleet, off_branch_words
 from fleet_tui.engine.launcher import agent_path
 from fleet_tui.engine.state import Phase, load_state, log_event
 from fleet_tui.engine.text import files, listed, plural
@@ -107,6 +107,33 @@ def run_verify_command(
     return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT)
 
 
+def check_git_busy(fleet: Fleet, agent: Agent, path: Path) -> list[Check]:
+    """No merge while git is mid-operation in the main checkout, or while a lock a merge needs is
+    held: the merge would fail half way (and a merge started on top of another leaves a mess)."""
+    checks = []
+    busy = git.operation_in_progress(fleet.root)
+    if busy:
+        checks.append(
+            Check(
+                "base",
+                False,
+                f"{busy} is in progress in the main checkout {fleet.root}: finish or abort it first "
+                "(`git status` says how)",
+            )
+        )
+    locks = git.held_locks(fleet.root, (fleet.base, agent.branch)) + git.held_locks(path)
+    if locks:
+        checks.append(
+            Check(
+                "locks",
+                False,
+                f"git lock held: {', '.join(str(p) for p in dict.fromkeys(locks))} (a git command is "
+                "running, or one crashed): wait for it, or delete the file if no git is running",
+            )
+        )
+    return checks
+
+
 def check_verify(agent: Agent, code: int | None) -> Check:
     if agent.verify is None:
         return Check("verify", True, "no verify command set")
@@ -142,7 +169,17 @@ def preflight(
     if not path.exists():
         checks.append(Check("worktree", False, f"the worktree {path} does not exist: run `fleet-tui up`"))
         return Preflight(name, base, base_head, "", tuple(checks))
-    tip = git.rev_parse(path, "HEAD")
+    problem = fleet.worktree_problem(name)
+    if problem:
+        checks.append(Check("worktree", False, problem))
+        return Preflight(name, base, base_head, "", tuple(checks))
+    # Only the agent's branch is merged, whatever its worktree has checked out: an agent that
+    # switched branches must not have that other branch merged (and be marked merged) instead.
+    tip = git.rev_parse(root, agent.branch)
+    on = git.current_branch(path)
+    if on != agent.branch:
+        checks.append(Check("branch", False, off_branch_words(name, path, on, agent.branch)))
+    checks += check_git_busy(fleet, agent, path)
     uncommitted = tuple(git.uncommitted_files(path))
     commits = tuple(git.commits_since(path, base))
     candidate = tip

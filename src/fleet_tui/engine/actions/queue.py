@@ -35,7 +35,16 @@ def _candidate(
         return QUEUE_EXCLUDED.get(reading.status, "already merged")
     if not path.exists():
         return "no worktree"
-    tip = git.rev_parse(path, "HEAD")
+    problem = fleet.worktree_problem(name)
+    if problem:
+        return problem
+    branch = fleet.agent(name).branch
+    on = git.current_branch(path)
+    if on != branch:  # only fleet/NAME is ever merged
+        return (
+            f"its worktree is {'on ' + on if on else 'detached'}, not on {branch}: merge it alone once back"
+        )
+    tip = git.rev_parse(root, branch)
     uncommitted = git.uncommitted_files(path)
     if uncommitted and not commit_message:
         return f"{files(len(uncommitted))} uncommitted: give a commit message, or merge it alone"

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from fleet_tui.adapters import git
-from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.fleet import Fleet, off_branch_words
 from fleet_tui.engine.monitor.compose import Composer
 from fleet_tui.engine.monitor.panes import PaneTracker, Verdict
 from fleet_tui.engine.monitor.watcher import Watcher
@@ -139,10 +139,18 @@ class Monitor:
                 if name in merged:  # removed on purpose after its merge (the branch is kept)
                     return name, WorktreeReading()
                 return name, WorktreeReading(error=f"worktree {path} is missing: run `fleet-tui up`")
+            problem = self.fleet.worktree_problem(name)
+            if problem:  # git would read an enclosing repository's files as this agent's
+                return name, WorktreeReading(error=problem)
             try:  # one agent's failed reading (a git lock, an unreadable file) is marked on that agent
-                return name, git.read_worktree(path, base)
+                reading = git.read_worktree(path, base)
+                branch = self.fleet.agent(name).branch
+                on = git.current_branch(path)
             except (FleetError, OSError) as exc:
                 return name, WorktreeReading(error=f"reading its worktree failed: {exc}")
+            if on != branch and not reading.error:  # shown; only `branch` would be merged
+                reading = reading.model_copy(update={"error": off_branch_words(name, path, on, branch)})
+            return name, reading
 
         now = self.clock()
         for name, reading in self._pool.map(read, names):
