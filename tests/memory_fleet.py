@@ -340,7 +340,7 @@ class StaticSource:
         self.steered.append(("restart", name, reason, str(force)))
         return Outcome(name, "restart", f"restarted {name}: attempt 1")
 
-    def preflight(self, name: str) -> Preflight:
+    def preflight(self, name: str, cancel: Callable[[], bool] | None = None) -> Preflight:
         self._check("preflight")
         if name in self.preflights:
             return self.preflights[name]

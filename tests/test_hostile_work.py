@@ -145,3 +145,40 @@ def test_the_preflight_refuses_a_busy_main_checkout(make_fleet: Any, repo: Path,
     assert result.returncode == 1, result.stdout + result.stderr
     assert says in result.stderr, result.stderr
     assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_restore_never_overwrites_newer_content_of_a_now_ignored_file(make_fleet: Any, repo: Path) -> None:
+    fleet = make_fleet([{"name": "alpha", "script": "idle"}])
+    actions.up(fleet)
+    wt = fleet.layout.worktree("alpha")
+    (wt / "notes.txt").write_text("v1 snapshotted\n")
+    snap = fleet.snapshot_work("alpha", "test")
+    assert snap is not None
+    commit_in(wt, {".gitignore": "notes.txt\n"}, "ignore notes")
+    (wt / "notes.txt").write_text("v2 newer, now ignored\n")
+
+    refused = cli(fleet, "restore", "alpha", snap.name)
+    assert refused.returncode == 1 and "notes.txt" in refused.stderr, refused.stdout + refused.stderr
+    assert (wt / "notes.txt").read_text() == "v2 newer, now ignored\n"
+
+    forced = cli(fleet, "restore", "alpha", snap.name, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (wt / "notes.txt").read_text() == "v1 snapshotted\n"
+    saved = [s for s in actions.snapshots(fleet, "alpha") if s.name != snap.name]
+    assert saved, "the state before the restore was snapshotted"
+    assert git(wt, "show", f"{saved[0].ref}:notes.txt") == "v2 newer, now ignored\n"
+
+
+def test_removing_the_worktree_after_a_merge_keeps_gitignored_files(make_fleet: Any, repo: Path) -> None:
+    fleet = make_fleet([{"name": "alpha", "script": "idle"}])
+    actions.up(fleet)
+    wt = fleet.layout.worktree("alpha")
+    commit_in(wt, {".gitignore": ".env\nbuild/\n", "src/a.py": "A = 1\n"}, "work")
+    write_files(wt, {".env": "SECRET=1\n", "build/out.o": "bin"})
+    dry = cli(fleet, "merge", "alpha", "--dry-run")
+    assert "gitignored files in the worktree (.env, build/)" in dry.stdout, dry.stdout
+    merged = cli(fleet, "merge", "alpha", "--remove-worktree", "--yes")
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert "worktree was kept" in merged.stdout and ".env" in merged.stdout, merged.stdout
+    assert (wt / ".env").read_text() == "SECRET=1\n" and (wt / "build" / "out.o").exists()
+    assert "src/a.py" in git(repo, "ls-tree", "-r", "--name-only", "main")

@@ -378,13 +378,21 @@ def _with_temp_index(
     return holder, env
 
 
-def work_tree(worktree: Path) -> str:
+def _present(worktree: Path, paths: tuple[str, ...]) -> list[str]:
+    return [p for p in paths if (worktree / p).is_file() or (worktree / p).is_symlink()]
+
+
+def work_tree(worktree: Path, also: tuple[str, ...] = ()) -> str:
     """The tree of the worktree as it is now (tracked changes, deletions, untracked files, binary
     too; ignored files are not work), built in a temporary index: the agent's own index is untouched.
+    `also`: paths taken even when ignored (those a restore would overwrite).
     """
     holder, env = _with_temp_index(worktree, "HEAD")
     with holder:
         _run(worktree, "add", "-A", "--", ".", env=env)
+        forced = _present(worktree, also)
+        if forced:
+            _run(worktree, "add", "-f", "--", *forced, env=env)
         # Files the agent staged on purpose although .gitignore matches them are work as well.
         staged = _split_z(
             _run(worktree, "diff", "--cached", "--name-only", "--diff-filter=A", "-z", "HEAD", strip=False)
@@ -395,24 +403,24 @@ def work_tree(worktree: Path) -> str:
         return _run(worktree, "write-tree", env=env)
 
 
-def work_commit(worktree: Path, message: str) -> tuple[str, str] | None:
+def work_commit(worktree: Path, message: str, also: tuple[str, ...] = ()) -> tuple[str, str] | None:
     """A dangling commit of the worktree's uncommitted work on top of HEAD: (commit, HEAD).
     None when there is nothing uncommitted. No ref is written."""
     head = rev_parse(worktree, "HEAD")
-    tree = work_tree(worktree)
+    tree = work_tree(worktree, also)
     if tree == _run(worktree, "rev-parse", f"{head}^{{tree}}"):
         return None
     return _run(worktree, "commit-tree", tree, "-p", head, "-m", message), head
 
 
 def save_snapshot(
-    worktree: Path, agent: str, message: str, *, when: float | None = None
+    worktree: Path, agent: str, message: str, *, when: float | None = None, also: tuple[str, ...] = ()
 ) -> WorkSnapshot | None:
     """Save the worktree's uncommitted work under refs/fleet/snapshots/<agent>/<timestamp>.
 
     None when there is nothing uncommitted, or when the newest snapshot already holds exactly this.
     """
-    made = work_commit(worktree, message)
+    made = work_commit(worktree, message, also)
     if made is None:
         return None
     commit, head = made
@@ -481,7 +489,9 @@ def restore_conflicts(worktree: Path, snapshot: WorkSnapshot) -> list[str]:
     involved = tuple(p for _, p in snapshot.files)
     if not involved:
         return []
-    current = work_tree(worktree)
+    # Ignored files count too: a file the snapshot has that is now gitignored is still someone's
+    # newer content, and the restore would overwrite it.
+    current = work_tree(worktree, also=involved)
     uncommitted = changed_between(worktree, "HEAD", current, involved)
     differs = changed_between(worktree, current, snapshot.commit, involved)
     return sorted(uncommitted & differs)
@@ -492,7 +502,7 @@ def restore_files(worktree: Path, snapshot: WorkSnapshot) -> list[str]:
     involved = tuple(p for _, p in snapshot.files)
     if not involved:
         return []
-    wanted = changed_between(worktree, work_tree(worktree), snapshot.commit, involved)
+    wanted = changed_between(worktree, work_tree(worktree, also=involved), snapshot.commit, involved)
     deleted = sorted(p for s, p in snapshot.files if s == "D" and p in wanted)
     written = sorted(p for s, p in snapshot.files if s != "D" and p in wanted)
     for rel in deleted:
@@ -688,6 +698,15 @@ def undo_hint(root: Path, head: str) -> str:
         f"`git -C {root} reset --hard {head[:12]}` (the checkout had no uncommitted changes before "
         f"the merge), and `git -C {root} status` to see what is left"
     )
+
+
+def ignored_files(worktree: Path) -> list[str]:
+    """Gitignored files and folders in the worktree (a folder of them as one `name/`): what
+    `git worktree remove` deletes without a word, and what no snapshot holds."""
+    out = _run(
+        worktree, "ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z", strip=False
+    )
+    return sorted(_split_z(out))
 
 
 def remove_worktree(root: Path, path: Path, *, force: bool = False) -> None:

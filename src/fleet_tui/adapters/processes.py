@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,27 +161,65 @@ def alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if _exists(pid)}
 
 
+class Cancelled(Exception):
+    """A command run by `run_command` was cancelled; its whole process group was ended."""
+
+
 def run_command(
-    command: str, cwd: Path, env: dict[str, str], timeout: float, *, limit: int = 20_000, grace: float = 3.0
+    command: str,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    *,
+    limit: int = 20_000,
+    grace: float = 3.0,
+    cancel: Callable[[], bool] | None = None,
 ) -> tuple[int | None, str]:
     """Run a shell command in a process group of its own: (exit code, or None on a timeout; the last
     `limit` characters of its output, stderr included).
 
-    On a timeout the whole group is ended, SIGTERM then SIGKILL after `grace`: a verify command's
-    test runner must not keep running (nor keep the output pipe open) after the shell is gone.
+    However it ends, the whole group is ended, SIGTERM then SIGKILL after `grace`: on a timeout,
+    when `cancel()` turns true (then Cancelled is raised), on Ctrl-C in the caller, and when the
+    shell is done but something it started still runs (and holds the output pipe open). A verify
+    command's test runner must not keep running, nor keep anyone waiting.
     """
     proc = subprocess.Popen(
         command, shell=True, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
+    deadline = time.monotonic() + timeout
     try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _end_group(proc, grace)
-        out, _ = proc.communicate()
-        text = out.decode("utf-8", "replace")
-        return None, text[-limit:] + f"\n[fleet-tui] timed out after {timeout:g} s"
+        while True:
+            try:
+                out, _ = proc.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel is not None and cancel():
+                _end_group(proc, grace)
+                proc.communicate()
+                raise Cancelled(command)
+            if time.monotonic() >= deadline:
+                _end_group(proc, grace)
+                out, _ = proc.communicate()
+                text = out.decode("utf-8", "replace")
+                return None, text[-limit:] + f"\n[fleet-tui] timed out after {timeout:g} s"
+            if proc.poll() is not None:  # the shell is done; what it left running goes too
+                _end_group(proc, 0.5)
+    except BaseException:  # Ctrl-C, or anything else: never leave the group behind
+        if proc.poll() is None or _group_alive(proc.pid):
+            _end_group(proc, grace)
+        raise
+    _end_group(proc, 0.0) if _group_alive(proc.pid) else None
     return proc.returncode, out.decode("utf-8", "replace")[-limit:]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def _end_group(proc: subprocess.Popen[bytes], grace: float) -> None:

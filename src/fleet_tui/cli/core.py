@@ -16,7 +16,7 @@ from fleet_tui.engine import actions, supervisor
 from fleet_tui.engine.fleet import Fleet, Plan
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.planning import read_coupling
-from fleet_tui.engine.text import listed
+from fleet_tui.engine.text import listed, shown_path
 from fleet_tui.errors import FleetError
 from fleet_tui.models import FleetSnapshot
 from fleet_tui.pipeline import gates_cell
@@ -301,9 +301,11 @@ def print_status(snapshot: FleetSnapshot) -> None:
             out.print(f"[red]problem[/] {agent.name}: {escape(agent.git_error)}")
         if agent.drift:
             # the first few, and how many more: 20,000 drifted files are not one 600 KB line
-            out.print(f"[red]drift[/] {agent.name}: {escape(listed(agent.drift, DRIFT_LISTED))}")
+            out.print(
+                f"[red]drift[/] {agent.name}: {escape(listed(map(shown_path, agent.drift), DRIFT_LISTED))}"
+            )
     for entry in snapshot.overlaps:
-        out.print(f"[yellow]overlap[/] {escape(entry.path)}: {', '.join(entry.agents)}")
+        out.print(f"[yellow]overlap[/] {escape(shown_path(entry.path))}: {', '.join(entry.agents)}")
 
 
 @cli.command()

@@ -370,7 +370,7 @@ class Fleet:
             self._common_dir = git.git_common_dir(self.root)
         return git.worktree_problem(self._common_dir, path)
 
-    def snapshot_work(self, name: str, reason: str) -> WorkSnapshot | None:
+    def snapshot_work(self, name: str, reason: str, also: tuple[str, ...] = ()) -> WorkSnapshot | None:
         """Save the agent's uncommitted work under refs/fleet/snapshots/<name>/; None when none.
 
         Refused (ExternalCommandFailed) when the folder is no longer this repository's worktree:
@@ -382,7 +382,7 @@ class Fleet:
         problem = self.worktree_problem(name)
         if problem:
             raise ExternalCommandFailed(f"no snapshot of {name}: {problem}")
-        snap = git.save_snapshot(path, name, f"fleet-tui snapshot of {name}: {reason}")
+        snap = git.save_snapshot(path, name, f"fleet-tui snapshot of {name}: {reason}", also=also)
         if snap is not None:
             log_event(self.layout, name, "snapshot", ref=snap.ref, files=len(snap.files), reason=reason)
         return snap

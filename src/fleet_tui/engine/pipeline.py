@@ -65,14 +65,22 @@ Notify = Callable[[str], None]
 # -- gates ---------------------------------------------------------------------------------------------
 
 
-def run_command(command: str, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str]:
+def run_command(
+    command: str, cwd: Path, env: dict[str, str], timeout: float, cancel: Callable[[], bool] | None = None
+) -> tuple[int | None, str]:
     """Run a shell command: (exit code, or None on a timeout; the end of its output)."""
     full_env = {**os.environ, "PATH": agent_path(), **env}
-    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT)
+    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT, cancel=cancel)
 
 
 def verify_merge_result(
-    fleet: Fleet, name: str, base_head: str, tip: str, tree: str, timeout: float = VERIFY_TIMEOUT
+    fleet: Fleet,
+    name: str,
+    base_head: str,
+    tip: str,
+    tree: str,
+    timeout: float = VERIFY_TIMEOUT,
+    cancel: Callable[[], bool] | None = None,
 ) -> tuple[int | None, str]:
     """Run the agent's verify on base's tip merged with `tip` (whose merged tree is `tree`), in a
     throwaway worktree that is removed afterwards, whatever happens."""
@@ -83,7 +91,7 @@ def verify_merge_result(
     path = holder / name
     try:
         git.add_detached_worktree(fleet.root, path, commit)
-        return run_command(agent.verify, path, agent.env, timeout)
+        return run_command(agent.verify, path, agent.env, timeout, cancel)
     finally:
         git.drop_worktree(fleet.root, path)
         holder.rmdir() if holder.exists() and not any(holder.iterdir()) else None
@@ -94,7 +102,13 @@ def _files(paths: tuple[str, ...] | list[str], limit: int = 6) -> str:
     return f"{len(paths)} file{'s' if len(paths) != 1 else ''}: {shown}"
 
 
-def run_gates(fleet: Fleet, name: str, *, verify_timeout: float = VERIFY_TIMEOUT) -> PipelineRecord:
+def run_gates(
+    fleet: Fleet,
+    name: str,
+    *,
+    verify_timeout: float = VERIFY_TIMEOUT,
+    cancel: Callable[[], bool] | None = None,
+) -> PipelineRecord:
     """Check every automatic gate of one agent now; the results are stored and returned."""
     agent = fleet.agent(name)
     path = fleet.layout.worktree(name)
@@ -118,7 +132,7 @@ def run_gates(fleet: Fleet, name: str, *, verify_timeout: float = VERIFY_TIMEOUT
     elif not check.clean:
         verify = gate("verify", False, f"not run: the merge with {base} conflicts")
     else:
-        code, output = verify_merge_result(fleet, name, base_head, tip, check.tree, verify_timeout)
+        code, output = verify_merge_result(fleet, name, base_head, tip, check.tree, verify_timeout, cancel)
         how = "passed" if code == 0 else "timed out" if code is None else f"failed (exit {code})"
         verify = gate("verify", code == 0, f"`{agent.verify}` {how} on the merge with {base}")
     results = {
@@ -205,8 +219,12 @@ class Pipeline:
         self._busy: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
         self._records: dict[str, tuple[int, PipelineRecord]] = {}
+        # Set at close: a running verify ends with its process group, so quitting never waits
+        # for it (the executor's threads are joined when the interpreter exits).
+        self._closed = threading.Event()
 
     def close(self) -> None:
+        self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _say(self, message: str) -> None:
@@ -294,7 +312,7 @@ class Pipeline:
     # -- jobs (in the pool) -------------------------------------------------------------------------
 
     def _gates(self, name: str) -> None:
-        record = run_gates(self.fleet, name, verify_timeout=self.verify_timeout)
+        record = run_gates(self.fleet, name, verify_timeout=self.verify_timeout, cancel=self._closed.is_set)
         failed = [g for g in record.gates.values() if g.ok is False]
         if failed:
             self._say(f"{name}: " + "; ".join(g.detail for g in failed))

@@ -22,6 +22,12 @@ def files(count: int) -> str:
     return plural(count, "file")
 
 
+def shown_path(path: str) -> str:
+    """A file name for people. git hands names that are not UTF-8 over as surrogates (so the name
+    can be given back to git byte for byte); shown, each such byte is `\\xNN`, never `\\udcNN`."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def listed(items: Iterable[str], limit: int = LIST_MAX) -> str:
     """Comma-separated, at most `limit` items, then how many more there are."""
     shown = list(items)

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
 from textual.worker import Worker, get_current_worker
 
+from fleet_tui.engine.text import shown_path
 from fleet_tui.models import AgentSnapshot, FileChange
 from fleet_tui.ui.format import change_lines, scope_mark, state_text, status_text
 from fleet_tui.ui.host import Dashboard, dashboard
@@ -96,9 +97,9 @@ class DiffScreen(Screen[None]):
 
     def _cells(self, change: FileChange) -> tuple[Text, ...]:
         states = None if self.states is None else self.states.get(change.path, ())
-        path = Text(change.path)
+        path = Text(shown_path(change.path))
         if change.old_path:
-            path = Text(f"{change.old_path} → {change.path}")
+            path = Text(f"{shown_path(change.old_path)} → {shown_path(change.path)}")
         return (path, change_lines(change), state_text(states, change), scope_mark(self.agent, change))
 
     def _selected_path(self) -> str | None:
@@ -137,7 +138,7 @@ class DiffScreen(Screen[None]):
         change = self.change(str(event.row_key.value))
         if change is not None and change.path != self.shown:
             self.shown = change.path
-            self.query_one(DiffView).border_title = Text(f"{change.path} (reading…)")
+            self.query_one(DiffView).border_title = Text(f"{shown_path(change.path)} (reading…)")
             self.read_diff(change)
 
     @on(DataTable.RowSelected, "#files")
@@ -153,7 +154,7 @@ class DiffScreen(Screen[None]):
         if message.path != self.shown:
             return
         view = self.query_one(DiffView)
-        view.border_title = Text(f"{message.path} · {len(message.lines)} lines")
+        view.border_title = Text(f"{shown_path(message.path)} · {len(message.lines)} lines")
         view.show(message.lines, message.width)
 
     def on_reading_failed(self, message: ReadingFailed) -> None:

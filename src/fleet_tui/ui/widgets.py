@@ -15,6 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from fleet_tui.engine.text import shown_path
 from fleet_tui.models import AgentSnapshot
 from fleet_tui.ui.format import (
     COLUMNS,
@@ -210,7 +211,7 @@ class AgentDetail(Static):
         text.append(f"\ndrift ({len(agent.drift)})\n", style="bold red" if agent.drift else "bold")
         if agent.drift:
             for path in agent.drift:
-                text.append(f"  {path}\n", style="red")
+                text.append(f"  {shown_path(path)}\n", style="red")
         else:
             text.append("  none: every change is in scope\n", style="dim")
         overlap = sorted(agent.overlap.items())
@@ -218,7 +219,7 @@ class AgentDetail(Static):
         if overlap:
             for path, names in overlap:
                 others = ", ".join(n for n in names if n != agent.name)
-                text.append(f"  {path}", style="yellow")
+                text.append(f"  {shown_path(path)}", style="yellow")
                 text.append(f"  with {others}\n", style="dim")
         else:
             text.append("  none\n", style="dim")

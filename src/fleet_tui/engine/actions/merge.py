@@ -7,6 +7,7 @@ merge itself is `git merge --no-ff` of the very commit that was checked.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from fleet_tui.adapters import git, processes
@@ -23,6 +24,7 @@ VERIFY_TIMEOUT = 600.0
 OUTPUT_LIMIT = 20_000  # characters of verify output kept (the end: where failures are)
 DRIFT_SHOWN = 6
 DIRTY_SHOWN = 8
+IGNORED_SHOWN = 8
 
 
 # -- the checks -------------------------------------------------------------------------------------
@@ -59,6 +61,20 @@ def check_scope(fleet: Fleet, name: str, path: Path) -> Check:
         "scope",
         True,
         f"note: {files(len(outside))} outside its scope come along: {listed(outside, DRIFT_SHOWN)}",
+    )
+
+
+def check_ignored(path: Path) -> Check | None:
+    """Gitignored files (.env, build/) are in no commit and no snapshot: said before a merge that
+    may remove the worktree (which then keeps the worktree instead of deleting them)."""
+    ignored = git.ignored_files(path)
+    if not ignored:
+        return None
+    return Check(
+        "ignored",
+        True,
+        f"note: gitignored files in the worktree ({listed(ignored, IGNORED_SHOWN)}) are not merged; "
+        "removing the worktree after the merge is skipped while they are there",
     )
 
 
@@ -100,11 +116,16 @@ def check_base(fleet: Fleet, merged_tree: str | None) -> Check:
 
 
 def run_verify_command(
-    command: str, cwd: Path, env: dict[str, str], timeout: float
+    command: str,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    cancel: Callable[[], bool] | None = None,
 ) -> tuple[int | None, str]:
-    """Run the verify command in the worktree: (exit code or None on timeout, its output)."""
+    """Run the verify command in the worktree: (exit code or None on timeout, its output). Its
+    whole process group ends with it (timeout, `cancel()`, Ctrl-C): nothing is left running."""
     full_env = {**os.environ, "PATH": agent_path(), **env}
-    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT)
+    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT, cancel=cancel)
 
 
 def check_git_busy(fleet: Fleet, agent: Agent, path: Path) -> list[Check]:
@@ -153,6 +174,7 @@ def preflight(
     commit_message: str | None = None,
     run_verify: bool = True,
     verify_timeout: float = VERIFY_TIMEOUT,
+    cancel: Callable[[], bool] | None = None,
 ) -> Preflight:
     """Every merge check, changing nothing: uncommitted work, verify, conflicts, base's checkout."""
     agent = fleet.agent(name)
@@ -194,9 +216,12 @@ def preflight(
         check_conflicts(fleet, result.conflicts, result.clean),
         check_base(fleet, result.tree if result.clean else None),
     ]
+    ignored = check_ignored(path)
+    if ignored is not None:
+        checks.append(ignored)
     code, output = (None, "")
     if agent.verify is not None and run_verify:
-        code, output = run_verify_command(agent.verify, path, agent.env, verify_timeout)
+        code, output = run_verify_command(agent.verify, path, agent.env, verify_timeout, cancel)
     if agent.verify is None or run_verify:
         checks.append(check_verify(agent, code))
     return Preflight(
@@ -280,6 +305,14 @@ def merge(
 def _remove_worktree(fleet: Fleet, agent: Agent, grace: float) -> tuple[bool, str]:
     """After a merge: stop the agent, snapshot, remove its worktree. (removed, words if kept)."""
     path = fleet.layout.worktree(agent.name)
+    ignored = git.ignored_files(path)
+    if ignored:  # `git worktree remove` would delete them silently, and no snapshot holds them
+        log_event(fleet.layout, agent.name, "worktree-kept", path=str(path), ignored=ignored[:50])
+        return False, (
+            f"; its worktree was kept (and its agent left running): it holds gitignored files that "
+            f"removing it would delete ({listed(ignored, IGNORED_SHOWN)}); move or delete them, "
+            f"then `git worktree remove {path}`"
+        )
     fleet.stop_agent(agent.name, fleet.pane(agent.name), grace)
     fleet.snapshot_work(agent.name, "before removing the worktree")
     try:  # git refuses to remove a worktree with changes: then it stays, and so does the work

@@ -49,7 +49,7 @@ def restore(fleet: Fleet, name: str, snapshot: str, *, force: bool = False) -> O
                 f"in {listed(conflicts, RESTORE_CONFLICTS_SHOWN)}; nothing was changed",
                 "commit or move those changes, or pass --force (it snapshots the current state first)",
             )
-        saved = fleet.snapshot_work(name, f"before restoring {snap.name}")
+        saved = fleet.snapshot_work(name, f"before restoring {snap.name}", also=tuple(conflicts))
     changed = git.restore_files(path, snap)
     log_event(
         fleet.layout, name, "restore", snapshot=snap.name, files=changed, saved_first=saved and saved.ref

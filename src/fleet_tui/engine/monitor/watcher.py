@@ -20,6 +20,7 @@ INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_watches")
 # watchfiles wakes (and takes the GIL) every step to check for events and the stop flag: 20 ms cost
 # ~60 ms CPU per idle 30 s; 60 ms costs a third of that and adds at most ~40 ms to a change's delay.
 WATCH_STEP_MS = 60
+UNDECODABLE = "Unable to decode path"  # watchfiles' error for a file name that is not UTF-8
 
 MarkDirty = Callable[[Iterable[str] | None], None]  # None: every agent
 
@@ -43,6 +44,7 @@ class Watcher:
         self.mark_dirty = mark_dirty
         self.watching: bool | None = None
         self.errors: list[str] = []
+        self.undecodable = 0  # events on paths watchfiles could not name (non-UTF-8): watched on
 
     def paths(self) -> list[Path]:
         paths = [self.fleet.layout.worktree(a.name) for a in self.fleet.agents]
@@ -78,27 +80,42 @@ class Watcher:
         if not paths:
             return
         self.watching = True
-        try:
-            for changes in watchfiles.watch(
-                *paths,
-                watch_filter=GitLogsFilter(git.git_common_dir(self.fleet.root) / "logs"),
-                stop_event=stop,
-                debounce=50,
-                step=WATCH_STEP_MS,
-                rust_timeout=1000,
-                yield_on_timeout=False,
-                ignore_permission_denied=True,
-                raise_interrupt=False,
-            ):
-                names, base_moved = self.agents_for(path for _, path in changes)
-                self.mark_dirty(None if base_moved else names)
-        except Exception as exc:  # the rolling resync still keeps readings fresh, faster now
-            self.watching = False
-            message = self._failure(exc, len(paths))
-            self.errors.append(message)
-            if on_error:
-                on_error(message)
-            self.mark_dirty(None)  # events may have been lost: read everything once
+        while not stop.is_set():
+            try:
+                self._watch(paths, stop)
+                return
+            except Exception as exc:
+                if UNDECODABLE in str(exc):
+                    # One file named in bytes that are not UTF-8 (git and the filesystem are fine
+                    # with it; watchfiles cannot name it): read every agent once and watch on.
+                    # Never a reason to stop watching the whole fleet.
+                    self.undecodable += 1
+                    self.mark_dirty(None)
+                    stop.wait(0.2)
+                    continue
+                # the rolling resync still keeps readings fresh, faster now
+                self.watching = False
+                message = self._failure(exc, len(paths))
+                self.errors.append(message)
+                if on_error:
+                    on_error(message)
+                self.mark_dirty(None)  # events may have been lost: read everything once
+                return
+
+    def _watch(self, paths: list[Path], stop: threading.Event) -> None:
+        for changes in watchfiles.watch(
+            *paths,
+            watch_filter=GitLogsFilter(git.git_common_dir(self.fleet.root) / "logs"),
+            stop_event=stop,
+            debounce=50,
+            step=WATCH_STEP_MS,
+            rust_timeout=1000,
+            yield_on_timeout=False,
+            ignore_permission_denied=True,
+            raise_interrupt=False,
+        ):
+            names, base_moved = self.agents_for(path for _, path in changes)
+            self.mark_dirty(None if base_moved else names)
 
     @staticmethod
     def _failure(exc: Exception, count: int) -> str:

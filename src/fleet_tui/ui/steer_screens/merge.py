@@ -3,6 +3,7 @@ uncommitted work, then Merge or Cancel."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -65,6 +66,16 @@ class MergeScreen(SteerModal):
         self.agent = agent
         self.base = base
         self.preflight: Preflight | None = None
+        # Set when the person cancels or the screen goes (quitting too): a hanging verify ends
+        # with its whole process group, and nothing waits for it.
+        self.cancelled = threading.Event()
+
+    def on_unmount(self) -> None:
+        self.cancelled.set()
+
+    def action_cancel(self) -> None:
+        self.cancelled.set()
+        self.dismiss(None)
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -88,7 +99,8 @@ class MergeScreen(SteerModal):
 
     @work(thread=True, exclusive=True, group="steer-preflight", exit_on_error=False, name="the preflight")
     def run_preflight(self) -> None:
-        self.post_message(PreflightRead(self.agent, self.fleet_app.source.preflight(self.agent)))
+        pre = self.fleet_app.source.preflight(self.agent, cancel=self.cancelled.is_set)
+        self.post_message(PreflightRead(self.agent, pre))
 
     def worker_failed(self, error: BaseException) -> None:
         """The preflight could not run: say so in the modal (Merge stays disabled)."""
@@ -131,4 +143,5 @@ class MergeScreen(SteerModal):
 
     @on(Button.Pressed, "#merge-no")
     def _no(self) -> None:
+        self.cancelled.set()
         self.dismiss(None)
