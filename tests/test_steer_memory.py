@@ -167,7 +167,7 @@ async def test_merge_queue_plan_then_run_and_the_log() -> None:
         await until(pilot, lambda: isinstance(app.screen, LogScreen), "the log")
         table = app.screen.query_one("#log-table", DataTable)
         await until(pilot, lambda: table.row_count == 3, "the events")
-        assert [table.get_row_at(i)[2] for i in range(3)] == ["up", "restart", "started"]  # newest first
+        assert [str(table.get_row_at(i)[2]) for i in range(3)] == ["up", "restart", "started"]  # newest first
 
 
 # -- SVG snapshots ------------------------------------------------------------------------------------
