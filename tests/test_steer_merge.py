@@ -142,12 +142,28 @@ def test_merge_commits_work_starts_dependants_and_removes_worktree(make_fleet, r
 def test_merge_queue_orders_simulates_and_stops_at_a_conflict_in_the_middle(make_fleet, repo: Path) -> None:
     fleet = make_fleet(
         [
-            {"name": "c", "script": 'write docs/guide.md "from c\\n"\nwrite src/c.py "c\\n"\ncommit "c"\n'},
-            {"name": "d", "script": 'write docs/guide.md "from d\\n"\nwrite src/d.py "d\\n"\ncommit "d"\n'},
+            {
+                "name": "c",
+                "scope": ["src/**", "docs/**"],
+                "script": 'write docs/guide.md "from c\\n"\nwrite src/c.py "c\\n"\ncommit "c"\n',
+            },
+            {
+                "name": "d",
+                "scope": ["src/**", "docs/**"],
+                "script": 'write docs/guide.md "from d\\n"\nwrite src/d.py "d\\n"\ncommit "d"\n',
+            },
             {"name": "a", "script": 'write src/a.py "a\\n"\ncommit "a"\n'},
             {"name": "b", "script": 'write src/pkg/deep.py "VALUE = 4\\n"\ncommit "b"\n'},
-            {"name": "f", "script": 'write README.md "from f\\n"\ncommit "f"\n'},
-            {"name": "g", "script": 'write README.md "from g\\n"\ncommit "g"\n'},
+            {
+                "name": "f",
+                "scope": ["src/**", "README.md"],
+                "script": 'write README.md "from f\\n"\ncommit "f"\n',
+            },
+            {
+                "name": "g",
+                "scope": ["src/**", "README.md"],
+                "script": 'write README.md "from g\\n"\ncommit "g"\n',
+            },
             {"name": "idle", "script": "idle\n"},
         ]
     )
@@ -231,4 +247,8 @@ def test_preflight_names_drift_that_would_come_along(make_fleet, repo: Path) -> 
     committed(fleet, "alpha")
     pre = actions.preflight(fleet, "alpha", run_verify=False)
     scope = next(c for c in pre.checks if c.name == "scope")
-    assert scope.ok and "1 file outside its scope come along: docs/guide.md" in scope.detail
+    assert not scope.ok and "DRIFT: 1 file outside its scope would come along: docs/guide.md" in scope.detail
+    assert pre.drift == ("docs/guide.md",)
+    accepted = actions.preflight(fleet, "alpha", run_verify=False, allow_drift=True)
+    scope = next(c for c in accepted.checks if c.name == "scope")
+    assert scope.ok and scope.warning and "drift accepted: 1 file outside its scope" in scope.detail

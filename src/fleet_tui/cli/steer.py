@@ -35,7 +35,13 @@ def _fleet(
 def print_preflight(pre: actions.Preflight) -> None:
     out.print(f"merge preflight for [bold]{pre.agent}[/] into {pre.base} ({pre.base_head[:10]}):")
     for check in pre.checks:
-        mark = "[green]ok  [/]" if check.ok else "[bold red]FAIL[/]"
+        mark = (
+            "[yellow]warn[/]"
+            if check.ok and check.warning
+            else "[green]ok  [/]"
+            if check.ok
+            else "[bold red]FAIL[/]"
+        )
         out.print(f"  {mark} {check.name:<11} {escape(check.detail)}")
     for path in pre.conflicts:
         out.print(f"         conflict: {escape(path)}")
@@ -80,6 +86,7 @@ def kill(
 @name_argument
 @click.option("--force", is_flag=True, help="Restart even past the agent's max_restarts.")
 @click.option("--reason", default="asked by the person", show_default=True, help="Why (goes in the handoff).")
+@click.option("--note", default="", help="A note for the fresh agent (first thing in its handoff).")
 @click.option("--grace", default=actions.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
 @yes_option
 @click.pass_context
@@ -90,6 +97,7 @@ def restart(
     name: str | None,
     force: bool,
     reason: str,
+    note: str,
     grace: float,
     yes: bool,
 ) -> None:
@@ -100,7 +108,8 @@ def restart(
     name = agent_name(fleet, name)
     if not confirm(yes, f"restart {name} with a handoff?", "nothing restarted", needs_terminal=False):
         return
-    out.print(escape(actions.restart(fleet, name, reason=reason, force=force, grace=grace).message))
+    outcome = actions.restart(fleet, name, reason=reason, force=force, grace=grace, note=note)
+    out.print(escape(outcome.message))
 
 
 @cli.command()
@@ -111,6 +120,7 @@ def restart(
     "--remove-worktree", is_flag=True, help="After the merge, stop the agent and remove its worktree."
 )
 @click.option("--dry-run", is_flag=True, help="Run the preflight only; change nothing.")
+@click.option("--allow-drift", is_flag=True, help="Accept changes outside the agent's scope (logged).")
 @click.option("--verify-timeout", default=actions.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
 @yes_option
 @click.pass_context
@@ -122,19 +132,23 @@ def merge(
     commit_message: str | None,
     remove_worktree: bool,
     dry_run: bool,
+    allow_drift: bool,
     verify_timeout: float,
     yes: bool,
 ) -> None:
     """Merge fleet/NAME into base with --no-ff, after a preflight that changes nothing.
 
-    Preflight: uncommitted work, the agent's verify command, a merge-tree conflict check, and a
-    clean main checkout on base. Any failure leaves base exactly as it was. On a terminal it asks
-    first (--yes does not); without one it goes ahead.
+    Preflight: uncommitted work, drift outside the scope (refused unless --allow-drift), a
+    merge-tree conflict check, a clean main checkout on base, and the agent's verify command run on
+    the merge result. Any failure leaves base exactly as it was. On a terminal it asks first (--yes
+    does not); without one it goes ahead.
     """
     fleet = _fleet(ctx, directory, fleet_file, writes=not dry_run)
     name = agent_name(fleet, name)
     if dry_run:
-        pre = actions.preflight(fleet, name, commit_message=commit_message, verify_timeout=verify_timeout)
+        pre = actions.preflight(
+            fleet, name, commit_message=commit_message, verify_timeout=verify_timeout, allow_drift=allow_drift
+        )
         print_preflight(pre)
         out.print("preflight passed: `fleet-tui merge` would merge" if pre.ok else "preflight failed")
         ctx.exit(0 if pre.ok else 1)
@@ -152,6 +166,7 @@ def merge(
             commit_message=commit_message,
             remove_worktree=remove_worktree,
             verify_timeout=verify_timeout,
+            allow_drift=allow_drift,
         )
     except actions.MergeRefused as exc:
         if exc.preflight is not None:
@@ -167,6 +182,7 @@ def merge(
 @click.option("--dry-run", is_flag=True, help="Show the plan only.")
 @click.option("-m", "--commit-message", help="Commit agents' uncommitted work with this message first.")
 @click.option("--remove-worktrees", is_flag=True, help="Remove each merged agent's worktree (branches stay).")
+@click.option("--allow-drift", is_flag=True, help="Include drifted agents, accepting their drift (logged).")
 @click.option("--verify-timeout", default=actions.VERIFY_TIMEOUT, show_default=True, help="Seconds.")
 @click.pass_context
 def merge_queue(
@@ -177,6 +193,7 @@ def merge_queue(
     dry_run: bool,
     commit_message: str | None,
     remove_worktrees: bool,
+    allow_drift: bool,
     verify_timeout: float,
 ) -> None:
     """Merge every agent that is ready, in a deliberate order, stopping at the first failure.
@@ -184,10 +201,11 @@ def merge_queue(
     Order: agents that overlap nobody first, then the rest, each after the agents it depends on;
     each is checked against base as it will be after the earlier merges. Not in the queue: agents
     still working, waiting or starting, crashed ones (merge them alone), queued and merged ones,
-    and agents with uncommitted work unless --commit-message is given.
+    agents with uncommitted work unless --commit-message is given, and agents whose changes go
+    outside their scope unless --allow-drift is given.
     """
     fleet = _fleet(ctx, directory, fleet_file, writes=not dry_run)
-    plan = actions.plan_queue(fleet, commit_message=commit_message)
+    plan = actions.plan_queue(fleet, commit_message=commit_message, allow_drift=allow_drift)
     for line in actions.describe_queue(plan):
         out.print(escape(line))
     if not plan.items or dry_run:
@@ -300,3 +318,27 @@ def log_command(
         agent = event.agent or "(fleet)"
         details = format_details(event.details)
         out.print(f"{when}  {escape(agent):<14} {escape(event.event):<16} {escape(details)}")
+
+
+@cli.command()
+@fleet_options
+@name_argument
+@click.option("--note", default="", help="A note for the agent, if it is handed the conflict.")
+@click.option("--grace", default=actions.DEFAULT_GRACE, show_default=True, help="Seconds before SIGKILL.")
+@click.pass_context
+def sync(
+    ctx: click.Context,
+    directory: Path | None,
+    fleet_file: Path | None,
+    name: str | None,
+    note: str,
+    grace: float,
+) -> None:
+    """Bring base's new commits into fleet/NAME: merged in its worktree when that is clean; when it
+    conflicts, the worktree is left as it is and the agent is restarted with a handoff naming the
+    conflicting files, asking it to merge base itself. Never a rebase."""
+    from fleet_tui.engine import pipeline
+
+    fleet = _fleet(ctx, directory, fleet_file)
+    name = agent_name(fleet, name)
+    out.print(escape(pipeline.sync(fleet, name, grace=grace, note=note)))

@@ -16,19 +16,18 @@ merge) every settled agent's conflict and verify gates run again by themselves.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
-from pathlib import Path
 
-from fleet_tui.adapters import git, processes
+from fleet_tui.adapters import git
 from fleet_tui.engine.actions import lifecycle
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.engine.launcher import agent_path, write_launcher
+from fleet_tui.engine.launcher import write_launcher
+from fleet_tui.engine.merge_result import VERIFY_TIMEOUT, verify_merge_result
 from fleet_tui.engine.pipeline_state import (
     accept_drift,
     load_record,
@@ -54,8 +53,6 @@ from fleet_tui.pipeline import (
 )
 from fleet_tui.scope import drift, mark_scope
 
-VERIFY_TIMEOUT = 600.0
-OUTPUT_LIMIT = 20_000  # characters of verify output kept (the end: where failures are)
 GATE_WORKERS = 2  # gates (verify above all) at most this many at a time: the machine is shared
 SETTLED = (Status.IDLE, Status.EXITED)  # a doer in one of these with new commits gets its gates run
 
@@ -63,38 +60,6 @@ Notify = Callable[[str], None]
 
 
 # -- gates ---------------------------------------------------------------------------------------------
-
-
-def run_command(
-    command: str, cwd: Path, env: dict[str, str], timeout: float, cancel: Callable[[], bool] | None = None
-) -> tuple[int | None, str]:
-    """Run a shell command: (exit code, or None on a timeout; the end of its output)."""
-    full_env = {**os.environ, "PATH": agent_path(), **env}
-    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT, cancel=cancel)
-
-
-def verify_merge_result(
-    fleet: Fleet,
-    name: str,
-    base_head: str,
-    tip: str,
-    tree: str,
-    timeout: float = VERIFY_TIMEOUT,
-    cancel: Callable[[], bool] | None = None,
-) -> tuple[int | None, str]:
-    """Run the agent's verify on base's tip merged with `tip` (whose merged tree is `tree`), in a
-    throwaway worktree that is removed afterwards, whatever happens."""
-    agent = fleet.agent(name)
-    assert agent.verify is not None
-    commit = git.commit_tree(fleet.root, tree, (base_head, tip), f"fleet-tui: verify {agent.branch} merged")
-    holder = Path(tempfile.mkdtemp(prefix=f"fleet-verify-{name}-"))
-    path = holder / name
-    try:
-        git.add_detached_worktree(fleet.root, path, commit)
-        return run_command(agent.verify, path, agent.env, timeout, cancel)
-    finally:
-        git.drop_worktree(fleet.root, path)
-        holder.rmdir() if holder.exists() and not any(holder.iterdir()) else None
 
 
 def _files(paths: tuple[str, ...] | list[str], limit: int = 6) -> str:
@@ -477,4 +442,67 @@ class Pipeline:
         self._say(f"{reviewer_name}: the review of {doer} {word}")
 
 
-__all__ = ["REVIEW", "Pipeline", "accept_drift", "load_record", "retry_for", "run_gates", "update_record"]
+# -- sync: updating an agent from base ---------------------------------------------------------------
+
+
+def sync(fleet: Fleet, name: str, *, grace: float = 3.0, note: str = "") -> str:
+    """Bring base's new commits into the agent's branch.
+
+    When the merge is clean (and the worktree has nothing uncommitted), base is merged into the
+    branch in the agent's worktree (`git merge --no-ff`). When it conflicts, the worktree is left
+    exactly as it is and the agent is restarted with a handoff naming the conflicting files and
+    asking it to merge base itself. Never a rebase. Returns what it did, in words.
+    """
+    agent = fleet.agent(name)
+    if agent.is_reviewer:
+        raise ActionRefused(f"{name} is a reviewer: it is set to its doer's commit at every review")
+    state = load_state(fleet.layout).agent(name)
+    if state.phase == Phase.MERGED:
+        raise ActionRefused(f"{name} is already merged into {fleet.base}", "there is nothing to sync")
+    path = fleet.layout.worktree(name)
+    if not path.exists():
+        raise ActionRefused(f"the worktree of {name} ({path}) does not exist", "run `fleet-tui up` first")
+    base_head = git.rev_parse(fleet.root, fleet.base)
+    tip = git.rev_parse(path, "HEAD")
+    if git.is_ancestor(fleet.root, base_head, tip):
+        return f"{name} already has everything of {fleet.base}: nothing to sync"
+    check = git.merge_check(fleet.root, tip, base_head)
+    uncommitted = git.uncommitted_files(path)
+    if check.clean and not uncommitted:
+        merged, why = git.merge_in_worktree(path, base_head, f"Merge {fleet.base} into {agent.branch}")
+        if merged:
+            log_event(fleet.layout, name, "sync", base_head=base_head, merged=True)
+            return f"merged {fleet.base} ({base_head[:10]}) into {agent.branch} in its worktree"
+        log_event(fleet.layout, name, "sync-failed", base_head=base_head, error=why)
+        raise ActionRefused(f"merging {fleet.base} into {agent.branch} failed and was undone: {why}")
+    if check.clean:  # clean, but the agent's own uncommitted work is in the way: it merges itself
+        why = f"{fleet.base} has moved; you have uncommitted work, so merge it yourself"
+        conflicts: tuple[str, ...] = ()
+    else:
+        conflicts = check.conflicts
+        why = f"{fleet.base} has moved and conflicts with your branch in {', '.join(conflicts)}"
+
+    def store(record: PipelineRecord) -> None:
+        record.conflicts = conflicts
+
+    update_record(fleet, name, store)
+    context = retry_for(fleet, name, note=note)
+    if not conflicts:
+        context = replace(context, conflicts=())
+    outcome = lifecycle.restart(
+        fleet, name, reason=f"sync: {why}", force=True, grace=grace, retry=replace(context, note=note.strip())
+    )
+    log_event(fleet.layout, name, "sync", base_head=base_head, merged=False, conflicts=list(conflicts))
+    return f"{name} conflicts with {fleet.base}: handed to it to merge ({outcome.message})"
+
+
+__all__ = [
+    "REVIEW",
+    "Pipeline",
+    "accept_drift",
+    "load_record",
+    "retry_for",
+    "run_gates",
+    "sync",
+    "update_record",
+]

@@ -6,18 +6,19 @@ merge itself is `git merge --no-ff` of the very commit that was checked.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-from fleet_tui.adapters import git, processes
+from fleet_tui.adapters import git
 from fleet_tui.engine.actions.common import DEFAULT_GRACE, update_record
 from fleet_tui.engine.actions.results import Check, MergeRefused, MergeResult, Preflight
 from fleet_tui.engine.fleet import Fleet, off_branch_words
-from fleet_tui.engine.launcher import agent_path
+from fleet_tui.engine.merge_result import run_command, verify_merge_result
+from fleet_tui.engine.pipeline_state import accept_drift, load_record
 from fleet_tui.engine.state import Phase, load_state, log_event
 from fleet_tui.engine.text import files, listed, plural
 from fleet_tui.errors import ExternalCommandFailed
+from fleet_tui.scope import drift, mark_scope
 from fleet_tui.spec import Agent
 
 VERIFY_TIMEOUT = 600.0
@@ -51,16 +52,32 @@ def check_commits(fleet: Fleet, agent: Agent, candidate: str, base_head: str, co
     return Check("commits", True, f"{plural(commits, 'commit')} not in {fleet.base}")
 
 
-def check_scope(fleet: Fleet, name: str, path: Path) -> Check:
-    """Drift does not block a merge, but it is never merged without a word."""
-    scope = fleet.scopes[name]
-    outside = [f.path for f in git.read_worktree(path, fleet.base).files if f.path not in scope]
+def drift_of(fleet: Fleet, name: str, path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(every file outside the agent's scope, those the person has not accepted)."""
+    changes = mark_scope(git.read_worktree(path, fleet.base).files, fleet.scopes[name])
+    outside = drift(changes)
+    accepted = set(load_record(fleet, name).drift_accepted)
+    return outside, tuple(p for p in outside if p not in accepted)
+
+
+def check_scope(outside: tuple[str, ...], unaccepted: tuple[str, ...], allow_drift: bool) -> Check:
+    """Drift is never merged without a word: it blocks until the person accepts it."""
     if not outside:
         return Check("scope", True, "every change is inside its scope")
+    if unaccepted and not allow_drift:
+        return Check(
+            "scope",
+            False,
+            f"DRIFT: {files(len(unaccepted))} outside its scope would come along: "
+            f"{listed(list(unaccepted), DRIFT_SHOWN)}; accept it (--allow-drift, or `a` here) "
+            "or send it back",
+        )
     return Check(
         "scope",
         True,
-        f"note: {files(len(outside))} outside its scope come along: {listed(outside, DRIFT_SHOWN)}",
+        f"drift accepted: {files(len(outside))} outside its scope come along: "
+        f"{listed(list(outside), DRIFT_SHOWN)}",
+        warning=True,
     )
 
 
@@ -122,10 +139,9 @@ def run_verify_command(
     timeout: float,
     cancel: Callable[[], bool] | None = None,
 ) -> tuple[int | None, str]:
-    """Run the verify command in the worktree: (exit code or None on timeout, its output). Its
-    whole process group ends with it (timeout, `cancel()`, Ctrl-C): nothing is left running."""
-    full_env = {**os.environ, "PATH": agent_path(), **env}
-    return processes.run_command(command, cwd, full_env, timeout, limit=OUTPUT_LIMIT, cancel=cancel)
+    """Run the verify command in `cwd`: (exit code or None on timeout, its output). Its whole
+    process group ends with it (timeout, `cancel()`, Ctrl-C): nothing is left running."""
+    return run_command(command, cwd, env, timeout, cancel)
 
 
 def check_git_busy(fleet: Fleet, agent: Agent, path: Path) -> list[Check]:
@@ -159,9 +175,9 @@ def check_verify(agent: Agent, code: int | None) -> Check:
     if agent.verify is None:
         return Check("verify", True, "no verify command set")
     if code == 0:
-        return Check("verify", True, f"`{agent.verify}` passed")
+        return Check("verify", True, f"`{agent.verify}` passed on the merge result")
     how = "timed out" if code is None else f"failed (exit {code})"
-    return Check("verify", False, f"`{agent.verify}` {how}")
+    return Check("verify", False, f"`{agent.verify}` {how} on the merge result")
 
 
 # -- preflight and merge ------------------------------------------------------------------------------
@@ -175,8 +191,10 @@ def preflight(
     run_verify: bool = True,
     verify_timeout: float = VERIFY_TIMEOUT,
     cancel: Callable[[], bool] | None = None,
+    allow_drift: bool = False,
 ) -> Preflight:
-    """Every merge check, changing nothing: uncommitted work, verify, conflicts, base's checkout."""
+    """Every merge check, changing nothing: uncommitted work, drift, conflicts, base's checkout, and
+    verify on the merge result (base's tip merged with the agent's work, in a throwaway worktree)."""
     agent = fleet.agent(name)
     root, base = fleet.root, fleet.base
     base_head = git.rev_parse(root, base)
@@ -209,10 +227,11 @@ def preflight(
         made = git.work_commit(path, commit_message)
         candidate = made[0] if made else tip
     result = git.merge_check(root, base_head, candidate)
+    outside, unaccepted = drift_of(fleet, name, path)
     checks += [
         check_uncommitted(agent, path, uncommitted, commit_message),
         check_commits(fleet, agent, candidate, base_head, len(commits)),
-        check_scope(fleet, name, path),
+        check_scope(outside, unaccepted, allow_drift),
         check_conflicts(fleet, result.conflicts, result.clean),
         check_base(fleet, result.tree if result.clean else None),
     ]
@@ -221,7 +240,12 @@ def preflight(
         checks.append(ignored)
     code, output = (None, "")
     if agent.verify is not None and run_verify:
-        code, output = run_verify_command(agent.verify, path, agent.env, verify_timeout, cancel)
+        if result.clean:
+            code, output = verify_merge_result(
+                fleet, name, base_head, candidate, result.tree, verify_timeout, cancel
+            )
+        else:
+            output = f"[fleet-tui] verify not run: the merge with {base} conflicts"
     if agent.verify is None or run_verify:
         checks.append(check_verify(agent, code))
     return Preflight(
@@ -236,6 +260,7 @@ def preflight(
         verify_code=code,
         verify_output=output,
         conflicts=result.conflicts,
+        drift=unaccepted,
     )
 
 
@@ -259,16 +284,20 @@ def merge(
     remove_worktree: bool = False,
     verify_timeout: float = VERIFY_TIMEOUT,
     grace: float = DEFAULT_GRACE,
+    allow_drift: bool = False,
 ) -> MergeResult:
     """Preflight, then `git merge --no-ff` of the agent's branch into base in the main checkout.
 
-    Any failure raises MergeRefused with base's commit and checkout as they were.
+    Drift outside the agent's scope is refused unless the person accepted it, or `allow_drift`
+    (which accepts it, logged). Any failure raises MergeRefused with base as it was.
     """
     agent = fleet.agent(name)
     root = fleet.root
-    quick = preflight(fleet, name, commit_message=commit_message, run_verify=False)
+    quick = preflight(fleet, name, commit_message=commit_message, run_verify=False, allow_drift=allow_drift)
     if not quick.ok:
         raise _refuse(fleet, quick)
+    if quick.drift:
+        accept_drift(fleet, name, quick.drift)
     committed: str | None = None
     path = fleet.layout.worktree(name)
     if quick.uncommitted and commit_message:

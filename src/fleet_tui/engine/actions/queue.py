@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fleet_tui.adapters import git
-from fleet_tui.engine.actions.merge import VERIFY_TIMEOUT, merge
+from fleet_tui.engine.actions.merge import VERIFY_TIMEOUT, drift_of, merge
 from fleet_tui.engine.actions.results import QueueItem, QueuePlan, QueueResult, Skipped, Stop
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.state import FleetState, Phase, load_state, log_event
-from fleet_tui.engine.text import files, plural
+from fleet_tui.engine.text import files, listed, plural
 from fleet_tui.errors import ActionRefused
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 
@@ -26,7 +26,12 @@ QUEUE_EXCLUDED = {
 
 
 def _candidate(
-    fleet: Fleet, reading: AgentSnapshot, state: FleetState, base_head: str, commit_message: str | None
+    fleet: Fleet,
+    reading: AgentSnapshot,
+    state: FleetState,
+    base_head: str,
+    commit_message: str | None,
+    allow_drift: bool = False,
 ) -> tuple[str, int, int] | str:
     """(tip to merge, commits, uncommitted files) for an agent that may join the queue, else why not."""
     name, root = reading.name, fleet.root
@@ -57,11 +62,21 @@ def _candidate(
     if not conflict.clean:  # it cannot merge whatever the order: do not let it stop the others
         found = ", ".join(conflict.conflicts) or "conflicts"
         return f"conflicts with {fleet.base} as it is now ({found}): merge it alone once resolved"
+    _outside, unaccepted = drift_of(fleet, name, path)
+    if unaccepted and not allow_drift:
+        return (
+            f"drifted: {files(len(unaccepted))} outside its scope ({listed(list(unaccepted), 4)}): "
+            "accept it in its preflight, or run the queue with --allow-drift"
+        )
     return tip, len(git.commits_since(path, fleet.base)), len(uncommitted)
 
 
 def plan_queue(
-    fleet: Fleet, snapshot: FleetSnapshot | None = None, *, commit_message: str | None = None
+    fleet: Fleet,
+    snapshot: FleetSnapshot | None = None,
+    *,
+    commit_message: str | None = None,
+    allow_drift: bool = False,
 ) -> QueuePlan:
     """Agents ready to merge, in a deliberate order, each checked against base as it will be.
 
@@ -78,7 +93,7 @@ def plan_queue(
     for reading in snapshot.agents:
         if fleet.agent(reading.name).is_reviewer:  # its work is a verdict, never a merge
             continue
-        found = _candidate(fleet, reading, state, base_head, commit_message)
+        found = _candidate(fleet, reading, state, base_head, commit_message, allow_drift)
         if isinstance(found, str):
             skipped.append(Skipped(reading.name, found))
         else:
@@ -100,7 +115,7 @@ def plan_queue(
             QueueItem(name, tip, commits, pending, overlapping[name], check.clean, check.conflicts, failed)
         )
         failed = failed or not check.clean
-    return QueuePlan(base, base_head, tuple(items), tuple(skipped), commit_message)
+    return QueuePlan(base, base_head, tuple(items), tuple(skipped), commit_message, allow_drift)
 
 
 def _queue_order(
@@ -156,6 +171,7 @@ def run_queue(
                 commit_message=plan.commit_message,
                 remove_worktree=remove_worktrees,
                 verify_timeout=verify_timeout,
+                allow_drift=plan.allow_drift,
             )
         except ActionRefused as exc:
             result.failed = Stop(name, exc.message)

@@ -45,6 +45,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # passed, but only because the person accepted something (drift)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Preflight:
     verify_code: int | None = None
     verify_output: str = ""
     conflicts: tuple[str, ...] = ()
+    drift: tuple[str, ...] = ()  # files outside the scope the person has not accepted
 
     @property
     def ok(self) -> bool:
@@ -124,6 +126,7 @@ class QueuePlan:
     items: tuple[QueueItem, ...]
     skipped: tuple[Skipped, ...]
     commit_message: str | None = None
+    allow_drift: bool = False  # drifted agents are in it (their drift accepted as they merge)
 
     @property
     def ok(self) -> bool:
