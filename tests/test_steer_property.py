@@ -124,7 +124,16 @@ def test_snapshot_keeps_every_byte_and_never_touches_index_or_branch(repo: Path,
 def test_kill_restart_and_failed_merge_keep_all_work(make_fleet, repo: Path) -> None:
     ignore_logs(repo)
     fleet = make_fleet(
-        [{"name": "alpha", "script": "say ready\nidle\n", "verify": "exit 1", "max_restarts": 1000}]
+        # Scope everything: this is about keeping work, and drift would stop the merge earlier.
+        [
+            {
+                "name": "alpha",
+                "scope": ["**"],
+                "script": "say ready\nidle\n",
+                "verify": "exit 1",
+                "max_restarts": 1000,
+            }
+        ]
     )
     up(fleet)
     worktree = fleet.layout.worktree("alpha")
