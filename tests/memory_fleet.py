@@ -335,10 +335,21 @@ class StaticSource:
         self.steered.append(("kill", name))
         return Outcome(name, "kill", f"killed {name} (worktree, branch and files kept)")
 
-    def restart(self, name: str, reason: str, force: bool, last: FleetSnapshot | None) -> Outcome:
+    def restart(
+        self, name: str, reason: str, force: bool, last: FleetSnapshot | None, note: str = ""
+    ) -> Outcome:
         self._check("restart")
         self.steered.append(("restart", name, reason, str(force)))
         return Outcome(name, "restart", f"restarted {name}: attempt 1")
+
+    def accept_drift(self, name: str, paths: tuple[str, ...]) -> None:
+        self._check("accept_drift")
+        self.steered.append(("accept_drift", name, *paths))
+
+    def sync(self, name: str) -> str:
+        self._check("sync")
+        self.steered.append(("sync", name))
+        return f"merged base into fleet/{name} in its worktree"
 
     def preflight(self, name: str, cancel: Callable[[], bool] | None = None) -> Preflight:
         self._check("preflight")

@@ -117,13 +117,15 @@ async def test_merge_preflight_modal_and_the_merge_queue(make_fleet, repo: Path)
             {
                 "name": "gamma",
                 "verify": "echo verify says no; exit 1",
+                "max_rounds": 0,  # no automatic retry of the failing verify: the person decides
                 "script": 'write src/g.py "g\\n"\ncommit "g"\nidle\n',
             },
         ]
     )
     up(fleet)
     async with FleetApp(LiveSource(fleet, interval=0.3)).run_test(size=SIZE) as pilot:
-        app = await ready(pilot, beta=Status.IDLE, gamma=Status.IDLE)
+        # beta's gates all pass (no verify): ready; gamma's verify fails: it stays idle.
+        app = await ready(pilot, beta=Status.READY, gamma=Status.IDLE)
         await until(pilot, lambda: all(a.commits_ahead for a in app.snapshot.agents), what="commits")
         head = git(repo, "rev-parse", "main")
 

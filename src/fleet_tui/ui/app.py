@@ -70,7 +70,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
     COMMANDS = App.COMMANDS | {FleetCommands}
     AGENT_ACTIONS: ClassVar[frozenset[str]] = frozenset({"diff", "attach", "send"})
     # Actions that act on the selected agent (the palette names it): the app's and steering's.
-    TARGETED_ACTIONS: ClassVar[frozenset[str]] = AGENT_ACTIONS | {"kill", "restart", "merge"}
+    TARGETED_ACTIONS: ClassVar[frozenset[str]] = AGENT_ACTIONS | {"kill", "restart", "merge", "sync"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "diff", "Diff", id="diff", tooltip="Changed files of the agent and their diffs"),
         Binding("a", "attach", "Attach", id="attach", tooltip="Open the agent's tmux pane, zoomed"),

@@ -48,6 +48,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ahead", "ahead"),
     ("restarts", "restarts"),
     ("context", "ctx"),
+    ("gates", "gates"),
     ("last", "last line"),
 )
 
@@ -129,6 +130,31 @@ def row_clock(agent: AgentSnapshot, now: float) -> tuple[str, str]:
     return age(now - agent.status_since), runtime
 
 
+GATE_MARKS = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("…", "dim")}
+
+
+def gates_text(agent: AgentSnapshot) -> Text:
+    """One mark per gate (uncommitted, verify, conflicts, drift, review): ✓ passed, ✗ failed, … not
+    yet or stale; "-" before any gate ran."""
+    if not agent.gates:
+        return Text("-", style="dim")
+    text = Text()
+    for gate in agent.gates:
+        mark, style = GATE_MARKS[gate.ok]
+        text.append(mark, style=style)
+    return text
+
+
+def gate_lines(agent: AgentSnapshot, now: float) -> list[tuple[str, str, str]]:
+    """(mark, name, "detail (age)") per gate, for the detail panel."""
+    rows = []
+    for gate in agent.gates:
+        mark, _ = GATE_MARKS[gate.ok]
+        age = f" ({duration(now - gate.checked_at)} ago)" if gate.checked_at else ""
+        rows.append((mark, gate.name, gate.detail + age))
+    return rows
+
+
 def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int = LAST_LINE_WIDTH) -> Cells:
     """The agent table's cells for one agent, in COLUMNS order; the last line cut to `last_width`."""
     drift = len(agent.drift)
@@ -148,6 +174,7 @@ def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int
         Text(str(agent.commits_ahead), style="" if agent.commits_ahead else "dim"),
         Text(restarts, style="bold red" if agent.needs_human else ("" if agent.restarts else "dim")),
         context_text(agent),
+        gates_text(agent),
         Text(truncate(agent.last_line, last_width), style="dim"),
     )
     if attention:
@@ -184,7 +211,7 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
         count = snapshot.count(status)
         text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")
         text.append("  ")
-    for status in (Status.QUEUED, Status.KILLED, Status.MERGED, Status.UNKNOWN):  # only when some
+    for status in (Status.READY, Status.QUEUED, Status.KILLED, Status.MERGED, Status.UNKNOWN):  # when some
         count = snapshot.count(status)
         if count:
             text.append(f"{count} {status.value}", style=STATUS_STYLE[status])

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import client_env
-from fleet_tui.engine import actions, supervisor
+from fleet_tui.engine import actions, pipeline, pipeline_state, supervisor
 from fleet_tui.engine.actions import MergeResult, Outcome, Preflight, QueuePlan, QueueResult, Stakes
 from fleet_tui.engine.actions.permits import Permit, permit
 from fleet_tui.engine.fleet import Fleet
@@ -69,8 +69,12 @@ class FleetSource(Protocol):
     def permit(self, action: str, agent: AgentSnapshot | None) -> Permit: ...
     def stakes(self, name: str) -> Stakes: ...
     def kill(self, name: str) -> Outcome: ...
-    def restart(self, name: str, reason: str, force: bool, last: FleetSnapshot | None) -> Outcome: ...
+    def restart(
+        self, name: str, reason: str, force: bool, last: FleetSnapshot | None, note: str = ""
+    ) -> Outcome: ...
     def preflight(self, name: str, cancel: Callable[[], bool] | None = None) -> Preflight: ...
+    def accept_drift(self, name: str, paths: tuple[str, ...]) -> None: ...
+    def sync(self, name: str) -> str: ...
     def merge(self, name: str, commit_message: str | None, remove_worktree: bool) -> MergeResult: ...
     def plan_queue(self, snapshot: FleetSnapshot | None) -> QueuePlan: ...
     def run_queue(self, plan: QueuePlan, on_step: Callable[[str], object]) -> QueueResult: ...
@@ -214,11 +218,19 @@ class LiveSource:
     def kill(self, name: str) -> Outcome:
         return actions.kill(self._fleet, name)
 
-    def restart(self, name: str, reason: str, force: bool, last: FleetSnapshot | None) -> Outcome:
-        return actions.restart(self._fleet, name, reason=reason, force=force, last=last)
+    def restart(
+        self, name: str, reason: str, force: bool, last: FleetSnapshot | None, note: str = ""
+    ) -> Outcome:
+        return actions.restart(self._fleet, name, reason=reason, force=force, last=last, note=note)
 
     def preflight(self, name: str, cancel: Callable[[], bool] | None = None) -> Preflight:
         return actions.preflight(self._fleet, name, cancel=cancel)
+
+    def accept_drift(self, name: str, paths: tuple[str, ...]) -> None:
+        pipeline_state.accept_drift(self._fleet, name, paths)
+
+    def sync(self, name: str) -> str:
+        return pipeline.sync(self._fleet, name)
 
     def merge(self, name: str, commit_message: str | None, remove_worktree: bool) -> MergeResult:
         return actions.merge(

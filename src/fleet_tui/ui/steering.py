@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from fleet_tui.ui.messages import SnapshotArrived
     from fleet_tui.ui.source import FleetSource
 
-STEER_ACTIONS = frozenset({"kill", "restart", "merge", "merge_queue", "log"})
+STEER_ACTIONS = frozenset({"kill", "restart", "merge", "merge_queue", "log", "sync"})
 
 
 @dataclass
@@ -86,6 +86,13 @@ class SteeringActions(AppMixin):
             tooltip="Merge every ready agent in a deliberate order",
         ),
         Binding("l", "log", "Log", id="steer.log", tooltip="The event log, newest first"),
+        Binding(
+            "u",
+            "sync",
+            "Sync",
+            id="steer.sync",
+            tooltip="Bring base's new commits in: merged when clean, else handed to the agent",
+        ),
     ]
 
     if TYPE_CHECKING:  # provided by FleetApp / textual.App
@@ -157,6 +164,11 @@ class SteeringActions(AppMixin):
 
         self.push_screen(QueueScreen(base), chosen)
 
+    def action_sync(self) -> None:
+        agent = self._target("sync")
+        if agent is not None:
+            self.do_sync(agent.name)
+
     def action_log(self) -> None:
         if self._allowed("log"):
             self.push_screen(LogScreen(list(self.source.agent_names)))
@@ -174,8 +186,12 @@ class SteeringActions(AppMixin):
     @work(thread=True, group="steer", exit_on_error=False, name="restart")
     def do_restart(self, name: str, choice: RestartChoice) -> None:
         # The handoff names overlaps from the last snapshot: only this agent is read again.
-        outcome = self.source.restart(name, choice.reason, choice.force, self.snapshot)
+        outcome = self.source.restart(name, choice.reason, choice.force, self.snapshot, choice.note)
         self.post_message(SteerDone(name, outcome.message))
+
+    @work(thread=True, group="steer", exit_on_error=False, name="sync")
+    def do_sync(self, name: str) -> None:
+        self.post_message(SteerDone(name, self.source.sync(name)))
 
     @work(thread=True, group="steer", exit_on_error=False, name="merge")
     def do_merge(self, name: str, choice: MergeChoice) -> None:

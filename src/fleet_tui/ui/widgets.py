@@ -23,6 +23,7 @@ from fleet_tui.ui.format import (
     LAST_LINE_WIDTH,
     Cells,
     diff_line_style,
+    gate_lines,
     overlap_names,
     row_cells,
     row_clock,
@@ -208,6 +209,17 @@ class AgentDetail(Static):
         text.append(task + "\n")
         if agent.git_error:
             text.append(f"git: {agent.git_error}\n", style="red")
+        if agent.needs_person:
+            text.append(f"needs a person: {agent.needs_person}\n", style="bold red")
+        if agent.gates:
+            now = time.time()
+            rounds = f"  (automatic rounds {agent.rounds} of {agent.max_rounds})" if agent.rounds else ""
+            text.append(f"\ngates{rounds}\n", style="bold")
+            styles = {"✓": "green", "✗": "bold red", "…": "dim"}
+            for mark, name, detail in gate_lines(agent, now):
+                text.append(f"  {mark} ", style=styles[mark])
+                text.append(f"{name:<12}", style="bold")
+                text.append(detail + "\n", style="" if mark != "…" else "dim")
         text.append(f"\ndrift ({len(agent.drift)})\n", style="bold red" if agent.drift else "bold")
         if agent.drift:
             for path in agent.drift:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from fleet_tui.models import AgentSnapshot, Status
 
 FLEET_ACTIONS = frozenset({"log", "merge_queue"})  # about the whole fleet, no agent needed
-AGENT_ACTIONS = frozenset({"kill", "restart", "merge", "diff", "attach", "send"})
+AGENT_ACTIONS = frozenset({"kill", "restart", "merge", "diff", "attach", "send", "sync"})
 # Steering changes the fleet's state and needs it open; reading a diff or a pane does not.
-NEEDS_FLEET = FLEET_ACTIONS | {"kill", "restart", "merge"}
+NEEDS_FLEET = FLEET_ACTIONS | {"kill", "restart", "merge", "sync"}
 KILLABLE = frozenset({Status.STARTING, Status.WORKING, Status.WAITING, Status.IDLE, Status.QUEUED})
 LIVE = frozenset({Status.STARTING, Status.WORKING, Status.WAITING, Status.IDLE})
 
@@ -92,6 +92,14 @@ def _send(agent: AgentSnapshot) -> Permit:
     return YES
 
 
+def _sync(agent: AgentSnapshot) -> Permit:
+    if agent.role == "reviewer":
+        return Permit(False, f"{agent.name} is a reviewer: it is set to its doer's commit at every review")
+    if agent.status in (Status.MERGED, Status.QUEUED, Status.MISSING):
+        return Permit(False, f"{agent.name} is {agent.status.value}: there is nothing to bring up to date")
+    return YES
+
+
 _RULES = {
     "kill": _kill,
     "restart": _restart,
@@ -99,4 +107,5 @@ _RULES = {
     "diff": _diff,
     "attach": _attach,
     "send": _send,
+    "sync": _sync,
 }

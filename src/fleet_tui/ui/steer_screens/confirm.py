@@ -81,6 +81,7 @@ class KillScreen(SteerModal):
 class RestartChoice:
     reason: str
     force: bool
+    note: str = ""  # for the fresh agent: the first thing in its handoff
 
 
 class RestartScreen(SteerModal):
@@ -121,6 +122,7 @@ class RestartScreen(SteerModal):
             yield Input(
                 value="asked by the person", placeholder="why (goes in the handoff)", id="restart-reason"
             )
+            yield Input(placeholder="anything to tell the fresh agent? (optional)", id="restart-note")
             label = "Restart past the limit" if stakes.over_cap else "Restart"
             yield self.buttons(
                 Button(label, variant="warning", id="restart-yes"), Button("Cancel", id="restart-no")
@@ -130,10 +132,12 @@ class RestartScreen(SteerModal):
         self.query_one("#restart-reason", Input).focus()
 
     @on(Input.Submitted, "#restart-reason")
+    @on(Input.Submitted, "#restart-note")
     @on(Button.Pressed, "#restart-yes")
     def _yes(self) -> None:
         reason = self.query_one("#restart-reason", Input).value.strip() or "asked by the person"
-        self.dismiss(RestartChoice(reason, force=self.stakes.over_cap))
+        note = self.query_one("#restart-note", Input).value.strip()
+        self.dismiss(RestartChoice(reason, force=self.stakes.over_cap, note=note))
 
     @on(Button.Pressed, "#restart-no")
     def _no(self) -> None:

@@ -45,7 +45,10 @@ def mergeable(pre: Preflight, message: str) -> bool:
 def preflight_text(pre: Preflight) -> Text:
     text = Text()
     for check in pre.checks:
-        text.append("  ok  " if check.ok else " FAIL ", style="bold green" if check.ok else "bold red")
+        if check.ok and check.warning:
+            text.append(" warn ", style="bold yellow")
+        else:
+            text.append("  ok  " if check.ok else " FAIL ", style="bold green" if check.ok else "bold red")
         text.append(f" {check.name:<11} ", style="bold")
         text.append(check.detail + "\n")
     for path in pre.conflicts:
@@ -59,7 +62,10 @@ class MergeScreen(SteerModal):
     """The merge preflight: checks run in a worker (nothing changes), then Merge or Cancel.
     Dismisses with a MergeChoice."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="merge.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="merge.cancel"),
+        Binding("a", "accept_drift", "Accept drift", id="merge.accept_drift"),
+    ]
 
     def __init__(self, agent: str, base: str) -> None:
         super().__init__()
@@ -88,12 +94,14 @@ class MergeScreen(SteerModal):
             yield Checkbox("then stop the agent and remove its worktree (branch kept)", id="merge-remove")
             yield self.buttons(
                 Button("Merge", variant="success", id="merge-yes", disabled=True),
+                Button("Accept drift (a)", variant="warning", id="merge-accept-drift"),
                 Button("Cancel", id="merge-no"),
             )
 
     def on_mount(self) -> None:
         self.query_one("#merge-message", Input).display = False
         self.query_one("#verify-output", Static).display = False
+        self.query_one("#merge-accept-drift", Button).display = False
         self.query_one("#merge-no", Button).focus()
         self.run_preflight()
 
@@ -118,6 +126,7 @@ class MergeScreen(SteerModal):
             output.border_title = Text(f"output of {pre.verify_command}")
             output.update(Text("\n".join(pre.verify_output.rstrip().splitlines()[-60:])))
             output.display = True
+        self.query_one("#merge-accept-drift", Button).display = bool(pre.drift)
         if pre.uncommitted:
             self.query_one("#merge-message", Input).display = True
             self.query_one("#merge-message", Input).focus()
@@ -125,6 +134,21 @@ class MergeScreen(SteerModal):
         merge = self.query_one("#merge-yes", Button)
         if not merge.disabled and not pre.uncommitted:
             merge.focus()  # every check passed: enter merges (Cancel stays focused until then)
+
+    @on(Button.Pressed, "#merge-accept-drift")
+    def action_accept_drift(self) -> None:
+        """Accept the drift the preflight found (logged), then check again."""
+        if self.preflight is None or not self.preflight.drift:
+            return
+        self.query_one("#merge-checks", Static).update("accepting the drift, then checking again…")
+        self.query_one("#merge-accept-drift", Button).display = False
+        self.accept_and_check(self.preflight.drift)
+
+    @work(thread=True, exclusive=True, group="steer-preflight", exit_on_error=False, name="accepting drift")
+    def accept_and_check(self, drift: tuple[str, ...]) -> None:
+        source = self.fleet_app.source
+        source.accept_drift(self.agent, drift)
+        self.post_message(PreflightRead(self.agent, source.preflight(self.agent)))
 
     @on(Input.Changed, "#merge-message")
     def _update_button(self) -> None:
