@@ -19,7 +19,8 @@ import pytest
 from helpers import wait_for
 
 from fleet_tui import demo
-from fleet_tui.engine import actions
+from fleet_tui.cli.core import snapshot_json
+from fleet_tui.engine import actions, pipeline
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.fake_agent import steps_for
 from fleet_tui.spec import parse_fleet
@@ -115,9 +116,13 @@ def test_fleet_file_is_valid_and_keeps_scripts_outside_the_repo(tmp_path: Path) 
     scripts = tmp_path / "agents"
     spec = parse_fleet(demo.fleet_toml("demo", "fleet-tui-demo", scripts, 2.0), "fleet.toml", tmp_path)
     assert spec.settings.socket == "fleet-tui-demo"
-    assert [a.name for a in spec.agents] == [a.name for a in demo.AGENTS]
-    assert len(spec.agents) == 6
-    for agent in spec.agents:
+    assert [a.name for a in spec.doers] == [a.name for a in demo.AGENTS]
+    assert len(spec.doers) == 7 and spec.settings.max_agents == 6
+    assert spec.agent("changelog").kind == "task"  # waits for a free slot
+    reviewer = spec.agent("stock-review")
+    assert reviewer.is_reviewer and str(scripts / "reviewer.txt") in reviewer.preset.command
+    assert spec.agent("stock").review == "stock-review" and spec.agent("stock").done_when
+    for agent in spec.doers:
         assert str(scripts / f"{agent.name}.txt") in agent.preset.command
         assert "{handoff_file}" in (agent.preset.restart_command or "")
         assert agent.preset.env["FAKE_AGENT_SPEED"] == "2"
@@ -139,7 +144,9 @@ def _settled(snapshot: dict[str, Any]) -> bool:
         and agents["pricing"]["overlap"].get("inventory/report.py") == ["report"]
         and agents["cli"]["status"] == "waiting"
         and agents["items"]["status"] == "crashed"
-        and all(agents[n]["status"] == "idle" for n in ("stock", "report", "pricing", "docs"))
+        # Every gate green (and stock's reviewer passed it): ready; docs drifted, so only idle.
+        and all(agents[n]["status"] == "ready" for n in ("stock", "report", "pricing"))
+        and agents["docs"]["status"] == "idle"
         and all(agents[n]["commits_ahead"] == 2 for n in ("stock", "report", "pricing", "docs"))
     )
 
@@ -152,15 +159,21 @@ def test_headless_demo_shows_drift_overlap_waiting_and_crash(tmp_path: Path, dem
     assert done.returncode == 0, done.stderr
     snapshot = json.loads(done.stdout)  # standard output is the JSON alone
     assert snapshot["socket"] == demo_socket
-    assert len(snapshot["agents"]) == 6
+    assert len(snapshot["agents"]) == 8  # six agents, the queued task and stock's reviewer
     repo = folder / demo.REPO_NAME
-    if not _settled(snapshot):  # a slow machine: keep reading until the scripts have played out
+    if not _settled(snapshot):  # a slow machine: keep the pipeline going until the scripts played out
+        fleet = Fleet.open(repo)
         snapshot = wait_for(
-            lambda: s if _settled(s := json.loads(cli_status(repo))) else None,
+            lambda: s if _settled(s := json.loads(snapshot_json(pipeline.run_for(fleet, 2.0)))) else None,
             timeout=40,
             what="the demo to settle",
         )
     agents = _agents(snapshot)
+    assert agents["changelog"]["status"] == "queued"
+    assert agents["changelog"]["status_reason"] == "waiting for a free slot (max_agents = 6)"
+    assert snapshot["queue"]["pending"] == ["changelog"]
+    assert [g["ok"] for g in agents["stock"]["gates"]] == [True, True, True, True, True]
+    assert agents["stock-review"]["status"] == "exited"
     assert agents["docs"]["drift"] == ["inventory/__init__.py"]
     assert {"path": "inventory/report.py", "agents": ["pricing", "report"]} in snapshot["overlaps"]
     assert "[y/n]" in agents["cli"]["status_evidence"]
@@ -172,8 +185,11 @@ def test_headless_demo_shows_drift_overlap_waiting_and_crash(tmp_path: Path, dem
 
     # The demo's promises, through the steering engine the dashboard keys call.
     fleet = Fleet.open(repo)
-    assert actions.merge(fleet, "stock").commit  # verify runs the project's tests, then merges
+    merged = actions.merge(fleet, "stock")  # verify runs the project's tests, then merges
+    assert merged.started == ("started changelog: a slot is free",)
     actions.merge(fleet, "report")
+    with pytest.raises(actions.MergeRefused, match=r"DRIFT: 1 file outside its scope"):
+        actions.merge(fleet, "docs")
     with pytest.raises(actions.MergeRefused, match=r"inventory/report\.py"):
         actions.merge(fleet, "pricing")
 

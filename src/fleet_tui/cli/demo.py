@@ -1,4 +1,5 @@
-"""`fleet-tui demo`: a throwaway repository with six simulated agents, and `demo --clean`."""
+"""`fleet-tui demo`: a throwaway repository with six simulated agents, a queued task and a reviewer, and
+`demo --clean`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fleet_tui.adapters.processes import alive, stop_tree, tree
 from fleet_tui.adapters.tmux import Tmux, require_tmux
 from fleet_tui.cli.common import cli, confirm, err, open_dashboard, out, yes_option
 from fleet_tui.cli.core import print_status, snapshot_json
+from fleet_tui.engine import pipeline
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import take_snapshot
@@ -26,7 +28,9 @@ What to try (every agent is a script: nothing real is at risk):
   Enter / d on docs     its diff: inventory/__init__.py is DRIFT, outside its scope
   s on cli              it waits at a y/n question: send "y" and it goes on
   r on items            it crashed halfway: restart it with a handoff of its work
-  m on stock            merge preflight: verify runs the tests; choose Merge
+  stock                 its gates pass, its reviewer (stock-review) passes it: it turns ready
+  m on stock            merge preflight: verify runs the tests on the merge result; choose Merge
+  changelog             a task waiting for a free slot: it starts once stock is merged
   m on report, pricing  the second one is refused: both changed inventory/report.py
   a                     attach to the agent's pane (detach: Ctrl-b d)"""
 
@@ -78,7 +82,7 @@ def demo(
     yes: bool,
     socket: str,
 ) -> None:
-    """A zero-setup demo: six simulated agents on a throwaway repository.
+    """A zero-setup demo: six simulated agents, a queued task and a reviewer on a throwaway repository.
 
     Nothing of yours is touched: the demo lives in its own folder and its own tmux server
     (`tmux -L fleet-tui-demo`). `fleet-tui demo --clean` removes it.
@@ -111,8 +115,8 @@ def demo(
             out.print(f"  {change}", markup=False)
 
     if no_ui and for_seconds is not None:
-        time.sleep(for_seconds)
-        snapshot = take_snapshot(fleet, sample=1.0)
+        pipeline.run_for(fleet, for_seconds)  # gates, the reviewer and the queue run meanwhile
+        snapshot = pipeline.view(fleet, take_snapshot(fleet, sample=1.0))
         if as_json:
             click.echo(snapshot_json(snapshot))
         else:

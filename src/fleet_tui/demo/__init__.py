@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleet_tui.adapters import git
-from fleet_tui.demo.agents import AGENTS, RESTART, agent, final_files, render_script
+from fleet_tui.demo.agents import AGENTS, RESTART, REVIEWER_STEPS, agent, final_files, render_script
 from fleet_tui.demo.data import PROJECT
 from fleet_tui.errors import ActionRefused
 
@@ -65,13 +65,15 @@ def _toml(value: str) -> str:
 
 def fleet_toml(demo_name: str, socket: str, scripts: Path, speed: float) -> str:
     """The demo's fleet file, commented so it doubles as an example."""
+    reviewer_script = shlex.quote(str(scripts / "reviewer.txt"))
     lines = [
-        "# The fleet of `fleet-tui demo`: six simulated agents working on this tiny library.",
+        "# The fleet of `fleet-tui demo`: six simulated agents, a queued task and a reviewer.",
         "# They are fleet-tui's scripted fake agent (no AI account needed); their scripts live",
         f"# outside this repository ({scripts}), so they never show up in an agent's diff.",
         "",
         "[fleet]",
         f"name = {_toml(demo_name)}",
+        "max_agents = 6                 # at most six doers at once: the changelog task waits for a slot",
         f"socket = {_toml(socket)}        # the demo's own tmux server: tmux -L {socket} attach",
         "panes_per_window = 6",
         "idle_after = 10",
@@ -88,6 +90,11 @@ def fleet_toml(demo_name: str, socket: str, scripts: Path, speed: float) -> str:
         "waiting = ['\\[y/n\\]\\s*$']",
         "working = ['^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] ']",
         "idle = ['^>\\s*$']",
+        "",
+        "# A separate verifier: it reads a doer's work once its gates pass, and writes a verdict.",
+        "[reviewer.reviewer]",
+        'preset = "demo"',
+        "command = " + _toml(f"fleet-fake-agent --script {reviewer_script} --prompt-file {{prompt_file}}"),
     ]
     for a in AGENTS:
         script = shlex.quote(str(scripts / f"{a.name}.txt"))
@@ -95,7 +102,7 @@ def fleet_toml(demo_name: str, socket: str, scripts: Path, speed: float) -> str:
         lines += [
             "",
             f"# {a.name}: {a.role}",
-            "[[agent]]",
+            f"[[{a.kind}]]",
             f"name = {_toml(a.name)}",
             f"task = {_toml(a.task)}",
             "scope = [" + ", ".join(_toml(s) for s in a.scope) + "]",
@@ -107,6 +114,10 @@ def fleet_toml(demo_name: str, socket: str, scripts: Path, speed: float) -> str:
             lines.append(f"verify = {_toml(a.verify)}")
         if a.depends_on:
             lines.append("depends_on = [" + ", ".join(_toml(d) for d in a.depends_on) + "]")
+        if a.review:
+            lines.append(f"review = {_toml(a.review)}")
+        if a.done_when:
+            lines.append("done_when = [" + ", ".join(_toml(d) for d in a.done_when) + "]")
     return "\n".join(lines) + "\n"
 
 
@@ -191,6 +202,7 @@ def build_demo(
     demo.scripts.mkdir()
     for a in AGENTS:
         (demo.scripts / f"{a.name}.txt").write_text(render_script(a.steps), encoding="utf-8")
+    (demo.scripts / "reviewer.txt").write_text(render_script(REVIEWER_STEPS), encoding="utf-8")
     _make_repo(demo, speed)
     return demo
 

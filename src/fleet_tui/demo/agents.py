@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from fleet_tui.demo.data import (
+    CHANGELOG_MD,
     CLI_PY,
     INIT_PY_BY_DOCS,
     ITEMS_PY,
@@ -61,15 +62,20 @@ class DemoAgent:
     steps: tuple[Step, ...]
     verify: str | None = VERIFY
     depends_on: tuple[str, ...] = field(default=())
+    kind: str = "agent"  # or "task": it waits for a free slot (max_agents)
+    review: str | None = None  # the [reviewer.<name>] that checks its work
+    done_when: tuple[str, ...] = ()
 
 
 AGENTS: tuple[DemoAgent, ...] = (
     DemoAgent(
         name="stock",
-        role="finishes cleanly; merges once its verify passes",
+        role="finishes cleanly; its gates pass, a reviewer checks it, and it is ready to merge",
         task="Add Stock.remove(sku, count), which never goes below zero, and Stock.low_stock(threshold). "
         "Add tests for both.",
         scope=("inventory/stock.py", "tests/test_stock.py"),
+        review="reviewer",
+        done_when=("remove() never goes below zero", "the tests cover remove() and low_stock()"),
         steps=(
             ("say", "● I'll add remove() and low_stock() to Stock, with tests."),
             ("work", "8", "Reading inventory/stock.py"),
@@ -221,6 +227,38 @@ AGENTS: tuple[DemoAgent, ...] = (
             ),
         ),
     ),
+    DemoAgent(
+        name="changelog",
+        role="a task waiting for a free slot (max_agents = 6): it starts once an agent is merged",
+        task="Add a 0.2.0 section to CHANGELOG.md naming what this release adds.",
+        scope=("CHANGELOG.md",),
+        kind="task",
+        steps=(
+            ("say", "● A slot came free: I'll write the 0.2.0 section of the changelog."),
+            ("work", "6", "Reading CHANGELOG.md and the merged commits"),
+            ("write", "CHANGELOG.md", CHANGELOG_MD),
+            ("commit", "changelog: 0.2.0"),
+            ("say", "● Done: CHANGELOG.md has a 0.2.0 section."),
+            RESTART,
+            *_resume({"CHANGELOG.md": CHANGELOG_MD}, "changelog: finish"),
+        ),
+    ),
+)
+
+
+# The separate verifier: another scripted agent that reads the doer's work and writes a verdict.
+REVIEWER_STEPS: tuple[Step, ...] = (
+    ("say", "● Reviewing the work against its task and acceptance criteria (see the prompt)."),
+    ("work", "6", "Reading the diff"),
+    ("work", "6", "Running python3 -m unittest on the doer's commit"),
+    ("say", "  OK: remove() stops at zero; low_stock() and its tests are there."),
+    (
+        "write",
+        "$FLEET_VERDICT_FILE",
+        "verdict: pass\n- inventory/stock.py: remove() could name the SKU in its error (a nit)\n",
+    ),
+    ("say", "● Verdict: pass, with one nit. Written to the verdict file."),
+    ("exit", "0"),
 )
 
 

@@ -30,6 +30,7 @@ def change(name: str) -> str:
 
 
 PROJECT: dict[str, str] = _tree(FILES / "project")
+CHANGELOG_MD = change("CHANGELOG.md")
 CLI_PY = change("cli.py")
 INIT_PY_BY_DOCS = change("__init__.by-docs.py")
 ITEMS_PY = change("items.py")

@@ -442,6 +442,24 @@ class Pipeline:
         self._say(f"{reviewer_name}: the review of {doer} {word}")
 
 
+def run_for(fleet: Fleet, seconds: float, interval: float = 1.0) -> FleetSnapshot:
+    """Run the monitor and the pipeline for `seconds` without a dashboard (the headless demo);
+    returns the last snapshot, with gates and the queue."""
+    from fleet_tui.engine.monitor import Monitor
+
+    monitor, pipe = Monitor(fleet), Pipeline(fleet)
+    deadline = time.monotonic() + seconds
+    snapshot: FleetSnapshot | None = None
+    try:
+        while snapshot is None or time.monotonic() < deadline:
+            snapshot = pipe.step(monitor.tick())
+            time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+    finally:
+        pipe.close()
+        monitor.close()
+    return snapshot
+
+
 # -- sync: updating an agent from base ---------------------------------------------------------------
 
 
