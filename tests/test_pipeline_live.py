@@ -127,7 +127,7 @@ def test_a_reviewer_fails_the_doer_once_with_comments_then_passes_it(make_fleet,
                 s.agent("api").status == Status.READY
                 and "ready" in [e.event for e in read_events(fleet.layout)]
             ),
-            timeout=40,
+            timeout=60,
             what="ready, and said so",
         )
     finally:
