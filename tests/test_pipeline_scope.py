@@ -125,3 +125,12 @@ def test_restart_with_a_note_puts_it_first_in_the_handoff(make_fleet) -> None:
     assert load_record(fleet, "api").rounds == 0  # a person's restart is no automatic round
     note = [e.details.get("note") for e in read_events(fleet.layout) if e.event == "restart"]
     assert note == ["Use the helper in src/util.py."]
+
+
+def test_the_pipeline_runs_without_a_dashboard(make_fleet) -> None:
+    fleet = make_fleet([{"name": "api", "script": 'write src/api.py "x = 1\\n"\ncommit "api"\nexit 0\n'}])
+    actions.up(fleet)
+    said = run(fleet, "pipeline", "--for", "6")
+    assert said.exit_code == 0, said.output
+    assert "api is ready to merge: every gate passed" in said.output
+    assert "ready" in [e.event for e in read_events(fleet.layout)]

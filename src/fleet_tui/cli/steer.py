@@ -342,3 +342,22 @@ def sync(
     fleet = _fleet(ctx, directory, fleet_file)
     name = agent_name(fleet, name)
     out.print(escape(pipeline.sync(fleet, name, grace=grace, note=note)))
+
+
+@cli.command("pipeline")
+@fleet_options
+@click.option("--for", "for_seconds", type=click.FloatRange(min=0), help="Stop after this many seconds.")
+@click.pass_context
+def pipeline_command(
+    ctx: click.Context, directory: Path | None, fleet_file: Path | None, for_seconds: float | None
+) -> None:
+    """Run the pipeline without a dashboard: gates, reviewers, retries and the task queue, printing
+    what it does, until Ctrl-C (or --for SECONDS). The dashboard runs the same pipeline while open."""
+    from fleet_tui.engine import pipeline
+
+    fleet = _fleet(ctx, directory, fleet_file)
+    out.print(f"running the pipeline of {fleet.name!r} (Ctrl-C stops it; the agents keep running)")
+    try:
+        pipeline.run_for(fleet, for_seconds, notify=lambda line: out.print(escape(line)))
+    except KeyboardInterrupt:
+        out.print("stopped")

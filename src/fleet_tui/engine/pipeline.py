@@ -442,18 +442,26 @@ class Pipeline:
         self._say(f"{reviewer_name}: the review of {doer} {word}")
 
 
-def run_for(fleet: Fleet, seconds: float, interval: float = 1.0) -> FleetSnapshot:
-    """Run the monitor and the pipeline for `seconds` without a dashboard (the headless demo);
-    returns the last snapshot, with gates and the queue."""
+def run_for(
+    fleet: Fleet,
+    seconds: float | None,
+    interval: float = 1.0,
+    notify: Notify | None = None,
+    stop: threading.Event | None = None,
+) -> FleetSnapshot:
+    """Run the monitor and the pipeline without a dashboard, for `seconds` (None: until `stop` is
+    set); returns the last snapshot, with gates and the queue. A supervisor hosts `Pipeline` the
+    same way: one `step` per monitor snapshot."""
     from fleet_tui.engine.monitor import Monitor
 
-    monitor, pipe = Monitor(fleet), Pipeline(fleet)
-    deadline = time.monotonic() + seconds
+    monitor, pipe = Monitor(fleet, log_changes=True), Pipeline(fleet, notify=notify)
+    deadline = time.monotonic() + seconds if seconds is not None else float("inf")
+    stop = stop or threading.Event()
     snapshot: FleetSnapshot | None = None
     try:
-        while snapshot is None or time.monotonic() < deadline:
+        while snapshot is None or (time.monotonic() < deadline and not stop.is_set()):
             snapshot = pipe.step(monitor.tick())
-            time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+            stop.wait(max(0.0, min(interval, deadline - time.monotonic())))
     finally:
         pipe.close()
         monitor.close()
