@@ -22,6 +22,7 @@ from fleet_tui.pipeline import (
     retry_context,
     review_prompt,
 )
+from fleet_tui.ui.format import summary_text
 
 TIP, BASE = "a" * 40, "b" * 40
 
@@ -245,3 +246,23 @@ def test_overlay_marks_settled_agents_with_green_gates_ready_and_builds_the_queu
         2,
     )
     assert "queue" in out.to_json() and '"ready"' in out.to_json()
+    assert "queue (max 2): 1 pending · 2 active · 1 done · 0 failed" in summary_text(out).plain
+    assert "1 ready" in summary_text(out).plain
+
+
+def test_overlay_carries_the_reviewers_comments_on_this_commit() -> None:
+    snap = FleetSnapshot(
+        fleet="f", base="main", repo="/r", session="f", socket="s", session_alive=True, taken_at=5.0,
+        agents=(agent("api", Status.IDLE),),
+    )  # fmt: skip
+    record = passed()
+    record.review_tip = TIP
+    record.review_verdict = Verdict(
+        passed=False, comments=(Comment(text="no tests", path="src/a.py", line=3),)
+    )
+    facts = {"api": AgentFacts(role="agent", reviewed=True, max_rounds=2, tip=TIP)}
+    api = overlay(snap, {"api": record}, facts, BASE, max_agents=None).agent("api")
+    assert api is not None and api.review_comments == ("src/a.py:3: no tests",)
+    assert api.status == Status.IDLE and api.gates[-1].ok is False
+    moved = overlay(snap, {"api": record}, {"api": AgentFacts("agent", True, 2, "f" * 40)}, BASE, None)
+    assert moved.agent("api").review_comments == ()  # a verdict on an older commit says nothing now

@@ -143,6 +143,7 @@ class AgentSnapshot(Reading):
     rounds: int = 0  # automatic verify/review retries so far
     max_rounds: int = 2
     needs_person: str = ""  # why the pipeline stopped and handed this agent to a person
+    review_comments: tuple[str, ...] = ()  # the reviewer's last verdict on this commit, comment by comment
 
     @property
     def last_line(self) -> str:

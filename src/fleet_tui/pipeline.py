@@ -348,6 +348,9 @@ def overlay(
         }
         if fact.role != "reviewer":
             update["gates"] = gate_row(record, fact.tip, base_head, fact.reviewed)
+            verdict = record.review_verdict if record.review_tip == fact.tip else None
+            if verdict is not None:
+                update["review_comments"] = tuple(c.render() for c in verdict.comments)
             settled = agent.status in (Status.IDLE, Status.EXITED)
             if settled and is_ready(record, fact.tip, base_head, reviewed=fact.reviewed):
                 update["status"] = Status.READY

@@ -223,6 +223,14 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
     text.append(f"{files(shared)} in overlap", style="yellow" if shared else "dim")
     if snapshot.cost_usd is not None:  # only agents that report a cost count
         text.append(f"  ${snapshot.cost_usd:.2f} spent")
+    queue = snapshot.queue
+    if queue is not None and (queue.pending or queue.max_agents is not None):
+        limit = f" (max {queue.max_agents})" if queue.max_agents else ""
+        text.append(f"  queue{limit}: ", style="bold")
+        text.append(
+            f"{len(queue.pending)} pending · {len(queue.active)} active · {len(queue.done)} done"
+            f" · {len(queue.failed)} failed"
+        )
     return text
 
 

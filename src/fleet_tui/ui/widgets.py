@@ -220,6 +220,8 @@ class AgentDetail(Static):
                 text.append(f"  {mark} ", style=styles[mark])
                 text.append(f"{name:<12}", style="bold")
                 text.append(detail + "\n", style="" if mark != "…" else "dim")
+            for comment in agent.review_comments:
+                text.append(f"    {comment}\n", style="yellow")
         text.append(f"\ndrift ({len(agent.drift)})\n", style="bold red" if agent.drift else "bold")
         if agent.drift:
             for path in agent.drift:
