@@ -52,3 +52,17 @@ def test_a_reviewer_waits_in_a_placeholder_and_is_never_merged(make_fleet) -> No
     assert [i.agent for i in plan.items] == ["api"]
     pre = actions.preflight(fleet, "api-review", run_verify=False)
     assert not pre.ok and "a reviewer's changes are never merged" in pre.failures[0].detail
+
+
+def test_one_pipeline_acts_per_fleet_the_others_only_show(make_fleet) -> None:
+    from fleet_tui.engine.pipeline import Pipeline
+
+    fleet = make_fleet([{"name": "api", "script": "idle\n"}])
+    first, second = Pipeline(fleet), Pipeline(fleet)
+    try:
+        assert first.leading() and not second.leading()
+        first.close()
+        assert second.leading()  # the first one ended: the next takes over
+    finally:
+        first.close()
+        second.close()

@@ -16,6 +16,8 @@ merge) every settled agent's conflict and verify gates run again by themselves.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -187,10 +189,33 @@ class Pipeline:
         # Set at close: a running verify ends with its process group, so quitting never waits
         # for it (the executor's threads are joined when the interpreter exits).
         self._closed = threading.Event()
+        self._leader_fd: int | None = None
 
     def close(self) -> None:
         self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._leader_fd is not None:
+            os.close(self._leader_fd)  # releases the pipeline lock
+            self._leader_fd = None
+
+    def leading(self) -> bool:
+        """One pipeline acts per fleet (a dashboard, `fleet-tui pipeline`, a supervisor): whoever
+        holds `.fleet/pipeline.lock`. The others only show what it found, and take over when it ends."""
+        if self._leader_fd is not None:
+            return True
+        path = self.fleet.layout.state_dir / "pipeline.lock"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._leader_fd = fd
+        return True
 
     def _say(self, message: str) -> None:
         self.messages.append(message)
@@ -240,9 +265,21 @@ class Pipeline:
         except ExternalCommandFailed:
             return snapshot
         base_head = tips.get(fleet.base, "")
-        state = load_state(fleet.layout)
         records = {a.name: self._record(a.name) for a in fleet.agents}
         facts = facts_of(fleet, tips)
+        if self.leading():
+            self._schedule(snapshot, records, facts, base_head)
+        return overlay(snapshot, records, facts, base_head, fleet.spec.settings.max_agents)
+
+    def _schedule(
+        self,
+        snapshot: FleetSnapshot,
+        records: dict[str, PipelineRecord],
+        facts: dict[str, AgentFacts],
+        base_head: str,
+    ) -> None:
+        fleet = self.fleet
+        state = load_state(fleet.layout)
         by_name = {a.name: a for a in fleet.agents}
         for reading in snapshot.agents:
             agent = by_name.get(reading.name)
@@ -272,7 +309,6 @@ class Pipeline:
         queued = [a for a in fleet.spec.doers if state.agent(a.name).phase == Phase.QUEUED]
         if queued and fleet.spec.settings.max_agents is not None:  # a slot may have come free
             self._submit("(queue)", self._start_ready)
-        return overlay(snapshot, records, facts, base_head, fleet.spec.settings.max_agents)
 
     # -- jobs (in the pool) -------------------------------------------------------------------------
 
