@@ -50,6 +50,7 @@ def test_a_reviewer_waits_in_a_placeholder_and_is_never_merged(make_fleet) -> No
     assert "api-review" not in {n for e in snap.overlaps for n in e.agents}
     plan = actions.plan_queue(fleet, snap)
     assert [i.agent for i in plan.items] == ["api"]
+    assert not fleet.plan().overlaps  # the reviewer's scope covers everything, yet overlaps nobody
     pre = actions.preflight(fleet, "api-review", run_verify=False)
     assert not pre.ok and "a reviewer's changes are never merged" in pre.failures[0].detail
 

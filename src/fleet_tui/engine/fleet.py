@@ -154,6 +154,8 @@ class Fleet:
         self.session = settings.name or session_name(root)
         self.tmux = Tmux(settings.socket)
         self.scopes = {a.name: Scope(a.scope) for a in spec.agents}
+        # Whose files merge: a reviewer reads everything and changes nothing that is merged.
+        self.doer_scopes = {a.name: self.scopes[a.name] for a in spec.doers}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class Fleet:
     def plan(self) -> Plan:
         sizes = git.tracked_sizes(self.root, self.base)
         files = list(sizes)
-        overlaps = predicted_overlaps(self.scopes, files)
+        overlaps = predicted_overlaps(self.doer_scopes, files)
         budgets = tuple(
             estimate(
                 a.name,

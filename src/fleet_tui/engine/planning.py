@@ -38,7 +38,7 @@ def read_coupling(
     commits = git.commit_files(fleet.root, fleet.base, history)
     result = coupled_pairs(
         commits,
-        fleet.scopes,
+        fleet.doer_scopes,
         related_by_dependency(fleet),
         min_together=min_together,
         max_files=max_files,
