@@ -49,6 +49,7 @@ from fleet_tui.pipeline import (
     VerdictError,
     automatic_pass,
     fresh,
+    is_ready,
     overlay,
     parse_verdict,
     review_prompt,
@@ -296,6 +297,11 @@ class Pipeline:
                 self._submit(agent.name, partial(self._gates, agent.name))
                 continue
             run = state.agent(agent.name).run
+            if record.decided == f"{tip}:{base_head}:{run}":
+                continue  # this result was acted on already
+            reviewed = agent.review is not None
+            if record.notified_tip == tip and is_ready(record, tip, base_head, reviewed=reviewed):
+                continue  # ready, and said so: nothing to do until a commit or base moves
             self._submit(agent.name, partial(self._decide, agent.name, tip, base_head, run))
         for reviewer in (a for a in fleet.agents if a.is_reviewer):
             doer_record = records.get(reviewer.reviews or "")
