@@ -4,8 +4,11 @@
 Builds the `fleet-tui demo` fleet (a throwaway repository and six scripted agents, sped up) in a
 temp folder on a private demo socket, drives the dashboard with Textual's Pilot (headless, 140x40)
 once the fleet shows drift, overlap, a waiting and a crashed agent, and writes
-screenshots/{main,diff-inspector,help,send}.svg. Cleans up after itself: the tmux server it
-started and the temp folder (repository and worktrees) are removed, also when something fails.
+screenshots/{main,diff-inspector,help,send,attention}.svg; then answers the question, restarts the
+crashed agent and merges the finished one, and writes the dashboard's timeline (timeline.svg) and
+`fleet-tui report --svg`'s picture of the same fleet (report-timeline.svg). Cleans up after itself:
+the tmux server it started and the temp folder (repository and worktrees) are removed, also when
+something fails.
 
     .venv/bin/python scripts/screenshots.py [--out screenshots]
 """
@@ -27,15 +30,20 @@ from pathlib import Path
 from textual.widgets import Input
 
 from fleet_tui.demo import build_demo
+from fleet_tui.engine import actions
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.retro import fleet_report
 from fleet_tui.models import Status
+from fleet_tui.timeline import timeline_svg
 from fleet_tui.ui.app import FleetApp
+from fleet_tui.ui.insight import AttentionScreen, TimelineScreen
 from fleet_tui.ui.screens import DiffScreen
 from fleet_tui.ui.source import LiveSource
 from fleet_tui.ui.widgets import DiffView
 
 SIZE = (140, 40)
+DONE = (Status.IDLE, Status.READY)  # finished: idle at its prompt, or every gate passed
 SPEED = 3.0  # the demo's agents, three times as fast: the states below show within ~40 s
 
 
@@ -89,6 +97,38 @@ async def shoot(fleet: Fleet, out: Path) -> None:
         await pilot.pause()
         app.save_screenshot("send.svg", str(out))
         await pilot.press("escape")
+
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, AttentionScreen), "the attention queue")
+        await pilot.pause(0.5)
+        app.save_screenshot("attention.svg", str(out))
+        await pilot.press("escape")
+
+        # A little history for the timeline: the person answers, restarts the crash, merges.
+        await asyncio.to_thread(fleet.send, "cli", "y")
+        await asyncio.to_thread(actions.restart, fleet, "items", reason="it crashed")
+
+        def status(name: str) -> Status | None:
+            agent = app.snapshot.agent(name) if app.snapshot else None
+            return agent.status if agent else None
+
+        await until(pilot, lambda: status("stock") in DONE, "stock to finish", timeout=120.0)
+        await asyncio.to_thread(actions.merge, fleet, "stock")
+        await until(pilot, lambda: status("stock") == Status.MERGED, "stock merged")
+        await until(pilot, lambda: status("cli") in DONE, "cli to finish", timeout=120.0)
+        await asyncio.to_thread(actions.merge, fleet, "cli")
+        await until(pilot, lambda: status("cli") == Status.MERGED, "cli merged")
+        await pilot.press("t")
+
+        def timeline_read() -> bool:
+            return isinstance(app.screen, TimelineScreen) and app.screen.report is not None
+
+        await until(pilot, timeline_read, "the timeline")
+        await pilot.pause(0.5)
+        app.save_screenshot("timeline.svg", str(out))
+        await pilot.press("escape")
+        report = await asyncio.to_thread(fleet_report, fleet)
+        (out / "report-timeline.svg").write_text(timeline_svg(report), encoding="utf-8")
         await pilot.press("q")
 
 
@@ -108,7 +148,7 @@ def main() -> None:
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
-    for name in ("main", "diff-inspector", "help", "send"):
+    for name in ("main", "diff-inspector", "help", "send", "attention", "timeline", "report-timeline"):
         print(args.out / f"{name}.svg")
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.cli import cli
-from fleet_tui.coupling import coupled_pairs, importer_index, is_manifest, joints
+from fleet_tui.coupling import coupled_pairs, importer_index, is_manifest, joints, owners
 from fleet_tui.models import OverlapEntry
 from fleet_tui.scope import Scope
 
@@ -149,7 +149,10 @@ def test_overlapping_files_are_not_coupling() -> None:
     scopes = {"a": Scope(["x.py", "shared.py"]), "b": Scope(["y.py", "shared.py"])}
     result = coupled_pairs([("shared.py", "x.py")] * 9 + [("x.py", "y.py")] * 5, scopes, min_together=5)
     assert [(p.agents, p.together) for p in result.pairs] == [(("a", "b"), 5)]
-    assert result.pairs[0].strength == 5 / 5  # y.py changed 5 times, every time with x.py
+    assert result.pairs[0].strength == 5 / ((14 + 5) / 2)  # a changed in 14 commits, b in 5
+    # The same five joint commits among many more of a's: a busy scope meeting b by chance.
+    busy = coupled_pairs([("x.py",)] * 40 + [("x.py", "y.py")] * 5, scopes, min_together=5)
+    assert busy.pairs == ()
 
 
 names = st.sampled_from(["a.py", "b.py", "c.py", "d/e.py", "d/f.py", "g.md"])
@@ -167,6 +170,31 @@ def test_counts_match_a_brute_force_count(commits: list[list[str]], minimum: int
             return path in scopes[name] and sum(path in s for s in scopes.values()) == 1
 
         n = sum(1 for c in commits if any(only(x, p) for p in c) and any(only(y, p) for p in c))
-        if n >= minimum:
+        changes = [sum(1 for c in commits if any(only(name, p) for p in c)) for name in (x, y)]
+        if n >= minimum and n / (sum(changes) / 2) >= 0.3:
             expected[x, y] = n
     assert {p.agents: p.together for p in result.pairs} == expected
+
+
+patterns = st.sampled_from(
+    ["*.py", "README.md", "src/**", "src/api/*.py", "docs/", "/a/b/**", "a/**/c.py", "!src/api/x.py",
+     "**/util.py", "tests/test_*.py", "src/a?i/**", "a/b", "src/[ab]*.py", "/x.md", "docs/*.md"]
+)  # fmt: skip
+paths = st.builds(
+    "/".join,
+    st.lists(
+        st.sampled_from(["src", "api", "a", "b", "docs", "tests", "c.py", "util.py", "x.md"]),
+        min_size=1,
+        max_size=4,
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(patterns, min_size=1, max_size=3), min_size=1, max_size=5), st.lists(paths, max_size=30)
+)
+def test_owners_index_asks_every_scope_that_could_match(scopes: list[list[str]], files: list[str]) -> None:
+    compiled = {f"s{i}": Scope(p) for i, p in enumerate(scopes)}
+    brute = {f: tuple(n for n, s in compiled.items() if f in s) for f in files}
+    assert owners(compiled, files) == {f: names for f, names in brute.items() if names}

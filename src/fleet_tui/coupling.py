@@ -17,7 +17,8 @@ from fleet_tui.models import OverlapEntry
 from fleet_tui.scope import Scope
 
 HISTORY = 500  # commits read by default
-MIN_TOGETHER = 5  # commits changing both scopes before a pair counts as coupled
+MIN_TOGETHER = 5  # commits changing both scopes before a pair counts as coupled,
+MIN_STRENGTH = 0.3  # and the share of their changes those are (below it: busy scopes meeting by chance)
 MAX_COMMIT_FILES = 50  # bigger commits (reformats, renames of a tree) say nothing about joints
 HUB_IMPORTERS = 10  # a file imported by this many others is a joint
 SHOWN_FILE_PAIRS = 5
@@ -56,7 +57,7 @@ class FilePair:
 class CoupledPair:
     agents: tuple[str, str]
     together: int  # commits that changed files of both scopes
-    strength: float  # together / commits touching the less active of the two scopes
+    strength: float  # together / the average of the commits touching each scope (code-maat's "degree")
     files: tuple[FilePair, ...]  # the file pairs that changed together most
     related: bool  # one depends on the other already: they run one after another
 
@@ -89,11 +90,49 @@ class Coupling:
         return tuple(p for p in self.pairs if not p.related)
 
 
+GLOB_CHARS = "*?[\\"
+
+
+def _anchor(pattern: str) -> str | None:
+    """The folder a scope pattern can only match below ("" anywhere), None for no positive match.
+
+    Gitignore rules: a pattern with a slash before its end is anchored at the root, so nothing
+    outside its literal leading folders can match it; one without (`*.py`, `README.md`) matches
+    at any depth."""
+    p = pattern.strip()
+    if not p or p.startswith(("#", "!")):
+        return None
+    p = p.lstrip("/") if p.startswith("/") else p
+    body = p.rstrip("/")
+    if "/" not in body:
+        return ""
+    cut = min((i for i, c in enumerate(body) if c in GLOB_CHARS), default=len(body))
+    literal = body[:cut]
+    return literal.rsplit("/", 1)[0] if "/" in literal else ""
+
+
 def owners(scopes: Mapping[str, Scope], paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Each path and the agents whose scope matches it (paths no scope matches are left out)."""
+    """Each path and the agents whose scope matches it (paths no scope matches are left out).
+
+    Only the scopes anchored at one of a path's folders (or anywhere) are asked, so thousands of
+    agents with folder scopes cost about one match per path and agent that could own it."""
+    order = {name: i for i, name in enumerate(scopes)}
+    anywhere: set[str] = set()
+    below: dict[str, set[str]] = defaultdict(set)
+    for name, scope in scopes.items():
+        for pattern in scope.patterns:
+            anchor = _anchor(pattern)
+            if anchor == "":
+                anywhere.add(name)
+            elif anchor is not None:
+                below[anchor].add(name)
     found: dict[str, tuple[str, ...]] = {}
     for path in paths:
-        names = tuple(name for name, scope in scopes.items() if path in scope)
+        candidates = set(anywhere)
+        parts = path.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            candidates |= below.get("/".join(parts[:depth]), set())
+        names = tuple(sorted((n for n in candidates if path in scopes[n]), key=order.__getitem__))
         if names:
             found[path] = names
     return found
@@ -105,9 +144,11 @@ def coupled_pairs(
     related: Callable[[str, str], bool] = lambda a, b: False,
     *,
     min_together: int = MIN_TOGETHER,
+    min_strength: float = MIN_STRENGTH,
     max_files: int = MAX_COMMIT_FILES,
 ) -> Coupling:
-    """Pairs of agents whose files changed in at least `min_together` of the same commits.
+    """Pairs of agents whose files changed in at least `min_together` of the same commits, and in
+    at least `min_strength` of their changes: two busy scopes meet often by chance alone.
 
     A file both scopes match is an overlap (reported as such), not coupling, so it is left out here.
     """
@@ -133,14 +174,15 @@ def coupled_pairs(
                         counts[fa, fb] += 1
     pairs = []
     for (a, b), count in together.items():
-        if count < min_together:
+        strength = count / ((touched[a] + touched[b]) / 2)
+        if count < min_together or strength < min_strength:
             continue
         top = sorted(file_pairs[a, b].items(), key=lambda kv: (-kv[1], kv[0]))[:SHOWN_FILE_PAIRS]
         pairs.append(
             CoupledPair(
                 agents=(a, b),
                 together=count,
-                strength=count / min(touched[a], touched[b]),
+                strength=strength,
                 files=tuple(FilePair(fa, fb, n) for (fa, fb), n in top),
                 related=related(a, b),
             )

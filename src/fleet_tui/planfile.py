@@ -73,7 +73,7 @@ def plan_markdown(
     rewriting an unchanged file."""
     head = ["agent", "branch", "worktree", "scope", "depends on", "predicted", "status"]
     if snapshot is not None:
-        head += ["drift", "actual overlaps"]
+        head += ["drift seen", "actual overlaps"]
     lines = [f"# {title}", ""]
     if snapshot is not None:
         lines += [f"fleet `{snapshot.fleet}` on `{snapshot.base}`, kept current while the fleet runs.", ""]

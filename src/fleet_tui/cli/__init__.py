@@ -17,6 +17,7 @@ AREAS = [
     "serve",
     "panes",  # attach, send
     "supervise",  # supervise, watch
+    "report",
 ]
 for _area in AREAS:
     importlib.import_module(f"fleet_tui.cli.{_area}")

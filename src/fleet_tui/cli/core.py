@@ -156,7 +156,7 @@ def print_coupling(coupling: Coupling) -> None:
     type=click.IntRange(min=1),
     default=MIN_TOGETHER,
     show_default=True,
-    help="Commits two scopes must share before they count as coupled.",
+    help="Commits two scopes must share (and 30% of their changes) before they count as coupled.",
 )
 @click.option("--markdown", is_flag=True, help="Print the plan as a markdown table.")
 @click.pass_context

@@ -30,6 +30,7 @@ from fleet_tui.settings import Settings
 from fleet_tui.ui.commands import FleetCommands
 from fleet_tui.ui.footer import FleetFooter
 from fleet_tui.ui.format import COLUMNS, COMPACT_BELOW, COMPACT_COLUMNS, error_words, summary_text
+from fleet_tui.ui.insight import InsightActions
 from fleet_tui.ui.messages import AttachReady, HistoryRead, ReadingFailed, SnapshotArrived, TextSent
 from fleet_tui.ui.preview import HISTORY_LINES, PanePreview
 from fleet_tui.ui.roster import RosterActions
@@ -61,7 +62,7 @@ def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str 
     return None
 
 
-class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
+class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[None]):
     """fleet-tui's dashboard. Build it on a `FleetSource`: `LiveSource(fleet)` for a real fleet,
     the in-memory one of tests/memory_fleet.py for tests without tmux."""
 
@@ -81,6 +82,7 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         *SteeringActions.BINDINGS,
         *RosterActions.BINDINGS,  # n adds an agent, x removes one
         *ViewActions.BINDINGS,  # / filters, o sorts
+        *InsightActions.BINDINGS,  # timeline, attention queue
     ]
 
     def __init__(
@@ -291,6 +293,9 @@ class FleetApp(ViewActions, RosterActions, SteeringActions, App[None]):
         steering = self.steering_applies(action)
         if steering is not None:
             return steering
+        insight = self.insight_applies(action)
+        if insight is not None:
+            return insight
         return self.source.permit(action, self.selected_agent).ok
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -20,6 +20,7 @@ from fleet_tui.engine.fleet import Fleet, off_branch_words
 from fleet_tui.engine.monitor.compose import Composer
 from fleet_tui.engine.monitor.panes import PaneTracker, Verdict
 from fleet_tui.engine.monitor.watcher import Watcher
+from fleet_tui.engine.planwriter import PlanWriter
 from fleet_tui.engine.state import FleetState, Phase, load_state
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, OverlapEntry, WorktreeReading
@@ -71,6 +72,7 @@ class Monitor:
     def __init__(self, fleet: Fleet, clock: Clock = time.time, *, log_changes: bool = False) -> None:
         self.fleet = fleet
         self.log_changes = log_changes  # the live monitor logs status changes; one-off reads do not
+        self.plan_writer = PlanWriter(fleet) if log_changes else None  # and keeps .fleet/plan.md current
         self.clock = clock
         self._lock = threading.Lock()
         self._dirty: set[str] = {a.name for a in fleet.agents}
@@ -306,7 +308,10 @@ class Monitor:
                 if read_panes:
                     next_panes = now + interval
                 try:
-                    publish(self.tick(panes=read_panes))
+                    snapshot = self.tick(panes=read_panes)
+                    publish(snapshot)
+                    if self.plan_writer is not None and (problem := self.plan_writer.update(snapshot)):
+                        raise FleetError(problem)
                 except FleetError as exc:
                     if on_error:
                         on_error(str(exc))
