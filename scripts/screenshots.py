@@ -4,10 +4,13 @@
 Builds the `fleet-tui demo` fleet (a throwaway repository and six scripted agents, sped up) in a
 temp folder on a private demo socket, drives the dashboard with Textual's Pilot (headless, 140x40)
 once the fleet shows drift, overlap, a waiting and a crashed agent, and writes
-screenshots/{main,diff-inspector,help,send,attention}.svg; then answers the question, restarts the
-crashed agent and merges the finished one, and writes the dashboard's timeline (timeline.svg) and
-`fleet-tui report --svg`'s picture of the same fleet (report-timeline.svg). Cleans up after itself:
-the tmux server it started and the temp folder (repository and worktrees) are removed, also when
+screenshots/{main,diff-inspector,help,send,attention,compact}.svg (compact: the 80x24 layout);
+then answers the question, restarts the crashed agent and merges the finished one, and writes the
+dashboard's timeline (timeline.svg) and `fleet-tui report --svg`'s picture of the same fleet
+(report-timeline.svg); then serves the same fleet with `fleet-tui serve` and photographs it in
+headless Chromium (Playwright) as screenshots/browser.png, when Chromium is installed. Cleans up
+after itself: the tmux server it started, the server and the temp folder (repository and
+worktrees) are removed, also when
 something fails.
 
     .venv/bin/python scripts/screenshots.py [--out screenshots]
@@ -20,6 +23,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -131,6 +135,55 @@ async def shoot(fleet: Fleet, out: Path) -> None:
         (out / "report-timeline.svg").write_text(timeline_svg(report), encoding="utf-8")
         await pilot.press("q")
 
+    compact = FleetApp(LiveSource(fleet, interval=0.5))
+    async with compact.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: compact.snapshot is not None and compact.table.row_count, "rows")
+        compact.select_agent("cli")  # its question at the bottom of the preview
+        await pilot.pause(1.0)
+        compact.clear_notifications()
+        await pilot.pause()
+        compact.save_screenshot("compact.svg", str(out))
+
+
+def shoot_browser(fleet: Fleet, out: Path) -> bool:
+    """`fleet-tui serve` on the fleet, photographed in headless Chromium; False when not possible."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        print("screenshots: no Chromium or Playwright here: browser.png not taken", file=sys.stderr)
+        return False
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fleet_tui = str(Path(sys.executable).with_name("fleet-tui"))
+    server = subprocess.Popen(
+        [fleet_tui, "serve", "-C", str(fleet.root), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 800})
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
+            page.wait_for_timeout(6000)  # the dashboard starts and reads the fleet
+            page.screenshot(path=str(out / "browser.png"))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return True
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,11 +198,23 @@ def main() -> None:
         fleet = Fleet.open(demo.repo)
         up(fleet)
         asyncio.run(shoot(fleet, args.out))
+        browser = shoot_browser(fleet, args.out)
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
-    for name in ("main", "diff-inspector", "help", "send", "attention", "timeline", "report-timeline"):
+    for name in (
+        "main",
+        "diff-inspector",
+        "help",
+        "send",
+        "attention",
+        "timeline",
+        "report-timeline",
+        "compact",
+    ):
         print(args.out / f"{name}.svg")
+    if browser:
+        print(args.out / "browser.png")
 
 
 if __name__ == "__main__":

@@ -211,6 +211,7 @@ class StaticSource:
     fail: set[str] = field(default_factory=set)  # method names that raise, to test failures
     sent: list[tuple[str, str]] = field(default_factory=list)
     histories: dict[str, str] = field(default_factory=dict)  # agent -> its pane's history text
+    acks: dict[str, str] = field(default_factory=dict)  # what the person already looked at
     refreshed: list[tuple[str, ...] | None] = field(default_factory=list)
     fleet: Fleet | None = None
     base: str | None = None  # None: no fleet is open (steering keys dim); "main" to steer in memory
@@ -297,6 +298,12 @@ class StaticSource:
         return list(reversed(self.event_log))
 
     # -- panes ------------------------------------------------------------------------------
+
+    def acknowledged(self) -> dict[str, str]:
+        return dict(self.acks)
+
+    def acknowledge(self, agent: str, key: str) -> None:
+        self.acks[agent] = key
 
     def pane_history(self, agent: AgentSnapshot, lines: int) -> str:
         self._check("history")

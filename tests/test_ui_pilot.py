@@ -88,9 +88,12 @@ async def test_diff_inspector_lists_files_and_shows_the_diff(snap_source: None =
         screen = app.screen
         assert isinstance(screen, DiffScreen)
         view = screen.query_one(DiffView)
+        files = screen.query_one("#files", DataTable)
+        # It opens on the DRIFT file (the one to look at first), then up to the first file.
+        assert files.coordinate_to_cell_key(files.cursor_coordinate).row_key.value == "src/shared/config.py"
+        await pilot.press("up")
         await until(pilot, lambda: any("paginate" in line for line in view.lines))
         await until(pilot, lambda: screen.states is not None)
-        files = screen.query_one("#files", DataTable)
         rows = {str(k.value): [str(c) for c in files.get_row(k)] for k in files.rows}
         assert rows["src/api/items.py"][1:] == ["+9 -2", "committed + uncommitted", "in scope"]
         assert rows["src/shared/config.py"][2:] == ["uncommitted", "DRIFT overlap: docs"]

@@ -45,6 +45,13 @@ Clock = Callable[[], float]
 REPEAT_ERROR_AFTER = 30.0  # the same failure is notified again only after this many seconds
 
 
+def attention_key(agent: AgentSnapshot) -> str:
+    """What a person acknowledges when they look at an agent: its condition, dated, so a new
+    question or crash (another `status_since`) or a new drifted file is news again."""
+    dated = agent.status in (Status.WAITING, Status.CRASHED)
+    return f"{agent.status.value}|{int(agent.status_since) if dated else ''}|{','.join(sorted(agent.drift))}"
+
+
 def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str | None:
     """Why an agent needs the person now: it started waiting, crashed, or drifted since `before`
     (None: the first reading, where a present condition counts)."""
@@ -100,6 +107,7 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
         self.clock = clock
         self.snapshot: FleetSnapshot | None = None
         self.attention: dict[str, str] = {}
+        self._acks: dict[str, str] = {}  # agent -> the attention_key the person already looked at
         self.notices: list[str] = []  # every attention notice, in order (tests read it)
         self._stop = threading.Event()
         self._errors: dict[str, float] = {}
@@ -133,6 +141,7 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
         yield FleetFooter()
 
     def on_mount(self) -> None:
+        self._acks = self.source.acknowledged()  # a small file in .fleet/, read once
         self.query_one(FilterInput).display = False
         self.apply_settings(self._settings, self._settings_file)
         self.query_one(PanePreview).border_title = "pane"
@@ -190,6 +199,8 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
         fresh: list[tuple[AgentSnapshot, str]] = []
         for agent in snapshot.agents:
             reason = attention_reason(before.agent(agent.name) if before else None, agent)
+            if reason and before is None and self._acks.get(agent.name) == attention_key(agent):
+                continue  # acknowledged in an earlier dashboard: not news now
             if reason:
                 self.attention[agent.name] = reason
                 if before is not None:
@@ -271,7 +282,18 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
 
     def clear_attention(self, name: str | None) -> None:
         if name and self.attention.pop(name, None) is not None and self.snapshot is not None:
+            agent = self.snapshot.agent(name)
+            if agent is not None:
+                self._acks[name] = attention_key(agent)
+                self.save_ack(name, self._acks[name])
             self.redraw_agents()
+
+    @work(thread=True, group="acks", exit_on_error=False)
+    def save_ack(self, name: str, key: str) -> None:
+        try:
+            self.source.acknowledge(name, key)
+        except Exception as exc:  # the dashboard works on; only a reopen would ask again
+            self.post_message(ReadingFailed("remembering what was seen", str(exc)))
 
     @on(DataTable.RowHighlighted, "#agents")
     def _agent_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -61,6 +61,9 @@ class DiffScreen(Screen[None]):
         for key, label in FILE_COLUMNS:
             table.add_column(label, key=key)
         self.update_agent(self.agent)
+        drifted = [i for i, f in enumerate(self.agent.files) if f.path in set(self.agent.drift)]
+        if drifted:  # the file that needs looking at first: outside the agent's scope
+            table.move_cursor(row=drifted[0], animate=False)
         self.read_states()
         table.focus()
 

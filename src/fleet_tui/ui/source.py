@@ -9,6 +9,7 @@ in-memory one is `tests/doubles.py`. Every method except `refresh`, `wake` and `
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,12 +24,13 @@ from fleet_tui.engine.actions.permits import Permit, permit
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.pipeline import Pipeline
-from fleet_tui.engine.state import Event, EventLog
+from fleet_tui.engine.state import Event, EventLog, write_atomic
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot
 
 Publish = Callable[[FleetSnapshot], object]  # what it returns is ignored
 OnError = Callable[[str], object]
+ACKS_FILE = "attention-seen.json"  # per agent: the attention the person already acknowledged
 RETRY_AFTER = 2.0  # seconds before the monitor is started again after it failed
 SUPERVISOR_POLL = 0.25  # seconds between looks at the supervisor's snapshot (a stat each)
 SUPERVISOR_RESTART_EVERY = 10.0  # seconds between attempts to start a supervisor that is not running
@@ -63,6 +65,8 @@ class FleetSource(Protocol):
     # -- panes ------------------------------------------------------------------------------
     def send(self, agent: AgentSnapshot, text: str) -> None: ...
     def pane_history(self, agent: AgentSnapshot, lines: int) -> str: ...
+    def acknowledged(self) -> dict[str, str]: ...
+    def acknowledge(self, agent: str, key: str) -> None: ...
     def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]: ...
 
     # -- steering ---------------------------------------------------------------------------
@@ -204,6 +208,23 @@ class LiveSource:
 
     def pane_history(self, agent: AgentSnapshot, lines: int) -> str:
         return self._fleet.tmux.capture_history(self._fleet.live_pane(agent.name).pane_id, lines)
+
+    def acknowledged(self) -> dict[str, str]:
+        """What the person already looked at, per agent (kept in .fleet/, across reopens)."""
+        try:
+            data = json.loads((self._fleet.layout.state_dir / ACKS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def acknowledge(self, agent: str, key: str) -> None:
+        acks = self.acknowledged()
+        if acks.get(agent) == key:
+            return
+        acks[agent] = key
+        target = self._fleet.layout.state_dir / ACKS_FILE
+        if target.parent.is_dir():
+            write_atomic(target, json.dumps(acks, indent=2) + "\n")
 
     def attach_command(self, agent: AgentSnapshot) -> tuple[list[str], dict[str, str]]:
         pane = self._fleet.live_pane(agent.name)

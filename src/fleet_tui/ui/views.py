@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
@@ -21,6 +21,7 @@ from fleet_tui.ui.arrange import SORT_LABELS, arrange, next_sort
 from fleet_tui.ui.host import AppMixin
 
 if TYPE_CHECKING:
+    from fleet_tui.engine.fleet import Fleet
     from fleet_tui.models import AgentSnapshot, FleetSnapshot
     from fleet_tui.ui.source import FleetSource
     from fleet_tui.ui.widgets import AgentTable
@@ -107,8 +108,12 @@ class ViewActions(AppMixin):
         source: FleetSource
         theme: str
 
+        fleet: Fleet | None
+
         @property
         def table(self) -> AgentTable: ...
+        @property
+        def selected_agent(self) -> AgentSnapshot | None: ...
         def redraw_agents(self) -> None: ...
 
     filter_text = ""  # not `query`: that would hide DOMNode.query on the app
@@ -163,6 +168,18 @@ class ViewActions(AppMixin):
         self.sort = next_sort(self.sort)
         self.notify(f"sorted by {SORT_LABELS[self.sort]}", timeout=2)
         self.redraw_agents()
+
+    def on_key(self, event: events.Key) -> None:
+        """A dimmed key was pressed: say why it does not apply instead of doing nothing silently."""
+        if len(self.screen_stack) > 1:  # only on the dashboard itself; modals have their own keys
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.enabled:
+            return
+        why = self.source.permit(active.binding.action, self.selected_agent).why
+        if not why:  # an action the engine does not rule on (add, remove): no fleet, or no agent
+            why = "no fleet is open" if self.fleet is None else "no agent is selected"
+        self.notify(f"{self.get_key_display(active.binding)}: {why}", severity="warning", timeout=4)
 
     # Named handlers, not @on: a mixin's decorated handlers are not collected by Textual.
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -43,6 +45,20 @@ def set_border_title(widget: Widget, title: str) -> None:
 class AgentTable(DataTable[Text]):
     """One row per agent, keyed by name: rows stay put across refreshes and only changed cells are
     written (DataTable.update_cell), so the cursor and the scroll position never jump."""
+
+    # Home/End go to the first/last agent (DataTable's own scroll sideways, which moves nothing here).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "first_agent", "First agent", id="table.first", show=False),
+        Binding("end", "last_agent", "Last agent", id="table.last", show=False),
+    ]
+
+    def action_first_agent(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0, animate=False)
+
+    def action_last_agent(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]

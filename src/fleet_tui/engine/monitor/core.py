@@ -21,7 +21,7 @@ from fleet_tui.engine.monitor.compose import Composer
 from fleet_tui.engine.monitor.panes import PaneTracker, Verdict
 from fleet_tui.engine.monitor.watcher import Watcher
 from fleet_tui.engine.planwriter import PlanWriter
-from fleet_tui.engine.state import FleetState, Phase, load_state
+from fleet_tui.engine.state import FleetState, Phase, load_state, log_event
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, OverlapEntry, WorktreeReading
 from fleet_tui.scope import mark_scope, overlap_for, overlaps
@@ -73,6 +73,7 @@ class Monitor:
         self.fleet = fleet
         self.log_changes = log_changes  # the live monitor logs status changes; one-off reads do not
         self.plan_writer = PlanWriter(fleet) if log_changes else None  # and keeps .fleet/plan.md current
+        self._drift_seen: dict[str, frozenset[str]] = {}  # drifted files last seen, per agent
         self.clock = clock
         self._lock = threading.Lock()
         self._dirty: set[str] = {a.name for a in fleet.agents}
@@ -273,7 +274,7 @@ class Monitor:
         self._timed = self._timed or look.timed
         since = self.panes.note_status(name, look.verdict, record, now, self.log_changes)
         waiting_for = self._unmet_dependencies(name, state) if record.phase == Phase.QUEUED else ()
-        return self._composer.agent(
+        snapshot = self._composer.agent(
             agent,
             record,
             self.panes.panes.get(name),
@@ -285,6 +286,16 @@ class Monitor:
             signals.context(pane.screen if (pane := self.panes.panes.get(name)) else ""),
             signals.context_window,
         )
+        self._note_drift(name, snapshot.drift)
+        return snapshot
+
+    def _note_drift(self, name: str, drift: tuple[str, ...]) -> None:
+        """Log files that newly drifted (the live monitor only; what was there at start is not news)."""
+        seen = self._drift_seen.get(name)
+        now_drift = frozenset(drift)
+        if seen is not None and self.log_changes and now_drift - seen:
+            log_event(self.fleet.layout, name, "drift", files=sorted(now_drift - seen))
+        self._drift_seen[name] = now_drift
 
     # -- the live loop -----------------------------------------------------------------------
 

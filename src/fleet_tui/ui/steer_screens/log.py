@@ -17,6 +17,7 @@ from textual.worker import Worker
 
 from fleet_tui.engine.state import Event
 from fleet_tui.engine.text import format_details, format_time, plural
+from fleet_tui.ui.format import truncate
 from fleet_tui.ui.host import Dashboard, dashboard
 from fleet_tui.ui.steer_screens.base import ALL_AGENTS, STEER_CSS
 
@@ -43,6 +44,7 @@ class LogScreen(Screen[None]):
         self.agents = agents
         self.filter = agent or ALL_AGENTS
         self.events: list[Event] = []
+        self._shown_width = -1
 
     @property
     def fleet_app(self) -> Dashboard:
@@ -83,15 +85,32 @@ class LogScreen(Screen[None]):
         return [e for e in self.events if e.agent == self.filter]
 
     def show(self) -> None:
+        """Redraw only when the events changed, keeping the cursor on the event it was on (the log
+        is re-read every few seconds); details cut to the width there is, with an ellipsis."""
         table = self.query_one("#log-table", DataTable)
+        events = self.shown_events()
+        keys = [f"{e.time!r}:{i}" for i, e in enumerate(reversed(events))]  # stable as events arrive
+        keys.reverse()
+        if keys == [str(k.value) for k in table.rows] and self._shown_width == self.size.width:
+            return
+        self._shown_width = self.size.width
+        selected = None
+        if table.row_count:
+            selected = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        agent_w = max([len("agent"), *(len(e.agent or "(fleet)") for e in events)])
+        event_w = max([len("event"), *(len(e.event) for e in events)])
+        room = max(20, self.size.width - 19 - agent_w - event_w - 8 - 2)  # 4 cells' padding, scrollbar
         table.clear()
-        for event in self.shown_events():
+        for key, event in zip(keys, events, strict=True):
             table.add_row(
                 format_time(event.time),
                 Text(event.agent or "(fleet)"),
                 Text(event.event),
-                Text(format_details(event.details)),
+                Text(truncate(format_details(event.details), room)),
+                key=key,
             )
+        if selected in keys:
+            table.move_cursor(row=keys.index(selected), animate=False)
         self.query_one("#log-count", Static).update(f"{plural(table.row_count, 'event')}, newest first")
 
     @on(Select.Changed, "#log-agent")
