@@ -157,6 +157,9 @@ async def test_merge_preflight_modal_and_the_merge_queue(make_fleet, repo: Path)
         await ready(pilot, beta=Status.MERGED)
         assert app.check_action("merge", ()) is None  # dimmed for a merged agent
 
+        # Under load gamma can still read as just starting here: the queue rightly skips it then.
+        settled = (Status.STARTING, Status.WORKING, Status.WAITING)
+        await until(pilot, lambda: status_of(app, "gamma") not in settled, what="gamma settled")
         head = git(repo, "rev-parse", "main")
         await pilot.press("M")
         await until(pilot, lambda: isinstance(app.screen, QueueScreen), what="queue plan")
