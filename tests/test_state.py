@@ -236,3 +236,46 @@ def test_a_corrupt_state_never_moves_the_pinned_base(make_fleet: Any) -> None:
         assert "state.json is not a valid state file" in refused.output
         assert "Traceback" not in refused.output
     assert fleet.layout.state_file.read_text(encoding="utf-8") == "{oops"
+
+
+def test_several_processes_steering_one_fleet_at_once_lose_no_update(make_fleet: Any) -> None:
+    from helpers import wait_for
+
+    fleet = make_fleet(
+        [
+            {"name": "ka", "script": "say up\nidle\n"},
+            {"name": "rb", "script": "say up\nidle\n== restart ==\nsay again\nidle\n"},
+            {"name": "sc", "script": "say up\nidle\n"},
+            {"name": "sd", "script": 'write src/d.py "d = 1\\n"\nidle\n'},
+            {"name": "me", "script": 'write src/e.py "e = 1\\n"\ncommit "e"\nexit 0\n'},
+        ]
+    )
+    actions.up(fleet)
+    wait_for(
+        lambda: fleet.layout.exit_file("me").exists() and (fleet.layout.worktree("sd") / "src/d.py").exists()
+    )
+    exe = str(Path(sys.executable).parent / "fleet-tui")
+    args = ["-C", str(fleet.root), "-f", str(fleet.spec.path)]
+    commands = [
+        ["kill", *args, "ka", "-y", "--grace", "0.5"],
+        ["restart", *args, "rb", "-y", "--grace", "0.5"],
+        ["send", *args, "sc", "hello"],
+        ["snapshot", *args, "sd"],
+        ["merge", *args, "me", "-y"],
+    ]
+    procs = [subprocess.Popen([exe, *c], stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for c in commands]
+    while any(p.poll() is None for p in procs):  # state.json parses at every moment
+        json.loads(fleet.layout.state_file.read_text(encoding="utf-8"))
+    outputs = [p.communicate()[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 5, outputs
+    state = load_state(fleet.layout)
+    assert state.agent("ka").phase is Phase.KILLED
+    assert (state.agent("rb").restarts, state.agent("rb").run, state.agent("rb").phase) == (
+        1,
+        2,
+        Phase.RUNNING,
+    )
+    assert state.agent("me").phase is Phase.MERGED
+    assert state.agent("sc").phase is Phase.RUNNING and state.agent("sd").phase is Phase.RUNNING
+    kinds = {(e.agent, e.event) for e in read_events(fleet.layout)}
+    assert {("ka", "kill"), ("rb", "restart"), ("sc", "send"), ("sd", "snapshot"), ("me", "merged")} <= kinds
