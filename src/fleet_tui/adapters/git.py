@@ -117,6 +117,8 @@ def worktree_problem(common_dir: Path, path: Path) -> str | None:
         return f"{marker} is not a worktree's .git file"
     if not gitdir.is_absolute():
         gitdir = (path / gitdir).resolve()
+    if not gitdir.exists():
+        return f"{path} is not a git repository any more: its .git file points at {gitdir}, which is gone"
     if gitdir.parent != (common_dir / "worktrees").resolve() and gitdir.parent != common_dir / "worktrees":
         return f"{path} is a worktree of another repository ({gitdir}), not of this one"
     return None
