@@ -15,6 +15,7 @@ from fleet_tui.adapters import git as gitad
 from fleet_tui.cli import cli
 from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.state import load_state
 from fleet_tui.errors import FleetError, SpecError
 from fleet_tui.fleetfile import add_agent_text, remove_agent_text
 
@@ -156,6 +157,10 @@ def test_remove_snapshots_stops_and_keeps_the_branch(commented: Path, repo: Path
     assert 'name = "api"' not in after and "Docs follow the API." in after and "keep this comment" in after
     assert {p.agent for p in fleet.tmux.list_panes(fleet.session)} == {"docs"}
     assert Fleet.open(repo).spec.names == ["docs"]
+    # A state rebuilt from the event log (state.json and its backup lost) has no api either.
+    fleet.layout.state_file.unlink()
+    fleet.layout.backup_file.unlink()
+    assert set(load_state(fleet.layout).agents) == {"docs"}
 
 
 def test_delete_branch_refuses_an_unmerged_branch_unless_forced(commented: Path, repo: Path) -> None:

@@ -115,6 +115,25 @@ def test_without_a_backup_the_event_log_rebuilds_the_state(tmp_path: Path) -> No
     assert state.agent("b").phase is Phase.KILLED and state.agent("c").phase is Phase.MERGED
 
 
+def test_a_removed_agent_stays_removed_when_the_event_log_rebuilds_the_state(tmp_path: Path) -> None:
+    layout = layout_at(tmp_path)
+    log_event(layout, None, "up", changes=["..."], base="trunk")
+    log_event(layout, "a", "started", run=1)
+    log_event(layout, "gone", "started", run=1)
+    log_event(layout, "gone", "restart", attempt=1, run=2)
+    log_event(layout, "gone", "removed", snapshot=None, branch_deleted=False)
+    log_event(layout, "again", "started", run=1)
+    log_event(layout, "again", "restart", attempt=2, run=3)
+    log_event(layout, "again", "removed", snapshot=None, branch_deleted=False)
+    log_event(layout, "again", "added", file="fleet.toml")
+    log_event(layout, "again", "started", run=1)
+    layout.state_file.write_text("{", encoding="utf-8")
+    state = load_state(layout)
+    assert set(state.agents) == {"a", "again"}  # "gone" does not come back
+    again = state.agents["again"]  # added anew after its removal: a fresh record
+    assert (again.phase, again.run, again.restarts) == (Phase.RUNNING, 1, 0)
+
+
 def test_when_nothing_can_stand_in_it_refuses_naming_the_file(tmp_path: Path) -> None:
     layout = layout_at(tmp_path)
     log_event(layout, "a", "started", run=1)  # the fleet was up, but no event says its base

@@ -310,6 +310,9 @@ def rebuild_from_events(layout: Layout) -> FleetState | None:
             state.base = details["base"]
         if event.agent is None:
             continue
+        if event.event == "removed":  # out of the fleet file: a later agent of that name starts afresh
+            state.agents.pop(event.agent, None)
+            continue
         record = state.agent(event.agent)
         run = details.get("run")
         if event.event == "started":
