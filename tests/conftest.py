@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from fleet_tui.adapters import processes
@@ -61,6 +62,19 @@ def _no_supervisor_left(tmp_path: Path) -> Iterator[None]:
     yield
     for state_dir in [*tmp_path.glob("*/.fleet"), *tmp_path.glob("*/*/.fleet")]:
         supervisor.stop(Layout(root=state_dir.parent, worktree_root=state_dir.parent), timeout=5.0)
+    # However deep the fleet sat (or if its .fleet/ was corrupted on purpose): no supervisor of a
+    # folder under this test's tmp_path outlives the test.
+    leftovers = {pid for pid in processes.with_argv("fleet_tui", "supervise") if _runs_under(pid, tmp_path)}
+    processes.stop_pids(leftovers, 2.0)
+
+
+def _runs_under(pid: int, folder: Path) -> bool:
+    try:
+        argv = psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return False
+    roots = [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "-C"]
+    return any(Path(root).resolve().is_relative_to(folder.resolve()) for root in roots)
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -3,7 +3,7 @@ ends its whole process group, and ending an agent's whole process tree.
 
 tmux makes each pane's first process a session leader, so every process an agent starts shares that
 session id unless it calls setsid() itself; children that double-fork to escape the tree are still
-found by session id. Linux reads /proc; elsewhere `ps` gives parent ids.
+found by session id. The process table comes from psutil (Linux, macOS, the BSDs).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 
 @dataclass(frozen=True)
 class Proc:
@@ -26,29 +28,17 @@ class Proc:
 
 
 def _proc_table() -> list[Proc]:
+    """Every live (not zombie) process with its parent and session id, through psutil."""
     procs: list[Proc] = []
-    proc = Path("/proc")
-    if proc.is_dir():
-        for entry in proc.iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # Fields after the command name, which may itself hold spaces and parentheses.
-            fields = stat[stat.rindex(")") + 2 :].split()
-            state, ppid, _pgrp, sid = fields[0], fields[1], fields[2], fields[3]
-            if state != "Z":
-                procs.append(Proc(int(entry.name), int(ppid), int(sid)))
-        return procs
-    out = subprocess.run(
-        ["ps", "-A", "-o", "pid=,ppid=,sess=,stat="], capture_output=True, text=True, check=False
-    ).stdout
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and not parts[3].startswith("Z"):
-            procs.append(Proc(int(parts[0]), int(parts[1]), int(parts[2])))
+    for p in psutil.process_iter(["pid", "ppid", "status"]):
+        info = p.info
+        if info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        try:
+            sid = os.getsid(info["pid"])
+        except OSError:  # gone since the table was read, or not ours to ask about
+            continue
+        procs.append(Proc(info["pid"], info["ppid"], sid))
     return procs
 
 
@@ -69,25 +59,29 @@ def tree(leader: int) -> set[int]:
 
 
 def with_env(name: str, value: str) -> set[int]:
-    """Live processes whose environment holds NAME=value (Linux; elsewhere none are found).
+    """Live processes whose environment holds NAME=value (where the system lets us read other
+    processes' environments: Linux, and macOS for our own user's processes).
 
     fleet-tui marks every agent process this way, so processes that left the pane's tree and
     session (setsid, or survivors of a lost tmux session) are still found and stopped.
     """
-    wanted = f"{name}={value}".encode()
     found: set[int] = set()
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return found
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
+    for p in psutil.process_iter():
         try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
+            if p.environ().get(name) == value and p.status() != psutil.STATUS_ZOMBIE:
+                found.add(p.pid)
+        except (psutil.Error, OSError):  # gone, a kernel thread, or another user's process
             continue
-        if wanted in environ.split(b"\0") and not _is_zombie(int(entry.name)):
-            found.add(int(entry.name))
+    return found
+
+
+def with_argv(*words: str) -> set[int]:
+    """Live processes whose command line holds every one of `words` as an argument."""
+    found: set[int] = set()
+    for p in psutil.process_iter(["cmdline"]):
+        argv = p.info["cmdline"] or []
+        if all(w in argv for w in words):
+            found.add(p.pid)
     return found
 
 
@@ -129,10 +123,9 @@ def _exists(pid: int) -> bool:
 
 def _is_zombie(pid: int) -> bool:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.Error:
         return False
-    return stat[stat.rindex(")") + 2 :].startswith("Z")
 
 
 @dataclass(frozen=True)
