@@ -214,7 +214,7 @@ def test_one_agent_whose_reading_fails_is_marked_and_the_others_go_on(make_fleet
 
 def test_the_log_is_rotated_and_bounded(make_fleet: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "idle\n"}])
-    monkeypatch.setattr(supervisor, "LOG_BYTES", 2000)
+    monkeypatch.setattr(supervisor.loop, "LOG_BYTES", 2000)
     sup = Supervisor(fleet)
     for i in range(200):
         sup.log.info("line %d %s", i, "x" * 40)

@@ -1,17 +1,9 @@
-"""The supervisor: one background process per fleet that keeps it while nobody watches.
-
-It runs the monitor continuously and owns what must happen with no dashboard open: status, drift
-and overlap changes go to the event log, `restart_on` with its backoff, starting `depends_on` agents
-once their dependencies are merged, and attention notifications. It publishes every changed
-`FleetSnapshot` to `.fleet/snapshot.json` (replaced atomically) and a heartbeat to
-`.fleet/supervisor.json`, so the dashboard, `fleet-tui status` and `fleet-tui watch` all read the
-same picture without running a monitor of their own.
+"""The supervisor's loop: the monitor run continuously, each changed snapshot published, the event
+log and notifications fed, and the policies (`restart_on`, `depends_on` starts) run off its thread.
 
 It lives in its own session (`setsid`), so it outlives the terminal that started it, like the
-fleet's tmux server. Exactly one runs per fleet: it holds an flock on `.fleet/supervisor.lock` for
-its lifetime, which is also how others tell whether it runs (no pid file to go stale). Killing it
-loses nothing: everything it knows is in state.json and the event log, and `up` or the dashboard
-start it again.
+fleet's tmux server. Killing it loses nothing: everything it knows is in state.json and the event
+log, and `up` or the dashboard start it again.
 """
 
 from __future__ import annotations
@@ -24,198 +16,23 @@ import logging.handlers
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from pydantic import ValidationError
-
-from fleet_tui.adapters import processes
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.engine.launcher import AGENT_MARKER
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.pipeline import Pipeline
 from fleet_tui.engine.state import EventLog, Layout, log_event, write_atomic
+from fleet_tui.engine.supervisor.attention import Notices, Notifier, attention
+from fleet_tui.engine.supervisor.control import HEARTBEAT_EVERY
 from fleet_tui.errors import EnvironmentProblem, FleetError
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 
-HEARTBEAT_EVERY = 1.0  # seconds between heartbeats (each tick writes one at most this often)
-STALE_AFTER = 5.0  # a heartbeat older than this: the picture is stale (the UI says so)
-START_WAIT = 10.0  # seconds `up` waits for a started supervisor to publish its first snapshot
 LOG_BYTES = 512 * 1024  # supervisor.log is rotated at this size, keeping LOG_KEEP old ones
 LOG_KEEP = 2
 RESTART_MONITOR_AFTER = 2.0
 FLEET_FILE_CHECK = 2.0  # seconds between looks at the fleet file (an agent added or removed)
-
-
-# -- is it running? -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SupervisorStatus:
-    running: bool
-    pid: int | None = None
-    started_at: float | None = None
-    heartbeat: float | None = None
-
-    def fresh(self, now: float | None = None) -> bool:
-        """Running and heard from within STALE_AFTER seconds."""
-        now = time.time() if now is None else now
-        return self.running and self.heartbeat is not None and now - self.heartbeat <= STALE_AFTER
-
-    def describe(self, now: float | None = None) -> str:
-        now = time.time() if now is None else now
-        if not self.running:
-            return "not running (start it with `fleet-tui up`)"
-        since = time.strftime("%H:%M:%S", time.localtime(self.started_at)) if self.started_at else "?"
-        words = f"running (pid {self.pid}, since {since})"
-        if not self.fresh(now):
-            age = f"{now - self.heartbeat:.0f} s ago" if self.heartbeat else "never"
-            words += f", but its last reading was {age}"
-        return words
-
-
-def _lock_held(path: Path) -> bool:
-    """True when some process holds the flock on `path` (the supervisor, for its lifetime)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # also drops the shared lock we may have taken
-    return False
-
-
-def status(layout: Layout) -> SupervisorStatus:
-    """Whether the fleet's supervisor runs, and what it last said about itself."""
-    running = _lock_held(layout.supervisor_lock)
-    try:
-        info = json.loads(layout.supervisor_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = {}
-    if not isinstance(info, dict):
-        info = {}
-
-    def number(key: str) -> float | None:
-        value = info.get(key)
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    pid = number("pid")
-    return SupervisorStatus(
-        running=running,
-        pid=int(pid) if pid is not None and running else None,
-        started_at=number("started_at") if running else None,
-        heartbeat=number("heartbeat") if running else None,
-    )
-
-
-class SnapshotReader:
-    """Reads `.fleet/snapshot.json` again only when it was replaced (one stat per look)."""
-
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
-        self._key: tuple[int, int, int] | None = None
-        self.snapshot: FleetSnapshot | None = None
-
-    def read(self) -> tuple[FleetSnapshot | None, bool]:
-        """(the latest published snapshot, whether it is new since the last read)."""
-        try:
-            st = self.layout.snapshot_file.stat()
-        except OSError:
-            return self.snapshot, False
-        key = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if key == self._key:
-            return self.snapshot, False
-        try:
-            snapshot = FleetSnapshot.model_validate_json(self.layout.snapshot_file.read_bytes())
-        except (OSError, ValidationError):
-            return self.snapshot, False  # a damaged file: the next publish replaces it
-        self._key, self.snapshot = key, snapshot
-        return snapshot, True
-
-
-def published(layout: Layout) -> FleetSnapshot | None:
-    """The supervisor's latest snapshot, when it runs and is fresh; None otherwise."""
-    state = status(layout)
-    if not state.fresh():
-        return None
-    snapshot, _ = SnapshotReader(layout).read()
-    if snapshot is None:
-        return None
-    return snapshot.model_copy(update={"taken_at": max(snapshot.taken_at, state.heartbeat or 0.0)})
-
-
-# -- starting and stopping --------------------------------------------------------------------------
-
-
-def supervisor_argv(fleet: Fleet) -> list[str]:
-    return [sys.executable, "-m", "fleet_tui", "supervise", "-C", str(fleet.root), "-f", str(fleet.spec.path)]
-
-
-def start(fleet: Fleet, wait: float = START_WAIT) -> SupervisorStatus:
-    """Start the fleet's supervisor unless it runs; wait until it published a snapshot."""
-    layout = fleet.layout
-    current = status(layout)
-    if current.running:
-        return current
-    env = {k: v for k, v in os.environ.items() if k not in (AGENT_MARKER, "TMUX", "TMUX_PANE")}
-    layout.state_dir.mkdir(parents=True, exist_ok=True)
-    processes.spawn_detached(supervisor_argv(fleet), fleet.root, env, layout.state_dir / "supervisor.out")
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        current = status(layout)
-        if current.running and current.heartbeat is not None:
-            return current
-        time.sleep(0.05)
-    raise EnvironmentProblem(
-        f"the supervisor of fleet {fleet.name!r} did not start within {wait:g} s",
-        f"see {layout.supervisor_log} and {layout.state_dir / 'supervisor.out'}",
-    )
-
-
-def stop(layout: Layout, timeout: float = 10.0) -> bool:
-    """Stop the supervisor (SIGTERM, then SIGKILL); True when one was running."""
-    current = status(layout)
-    if not current.running or current.pid is None:
-        return False
-    processes.signal_pid(current.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _lock_held(layout.supervisor_lock):
-        if time.monotonic() > deadline:
-            processes.signal_pid(current.pid, signal.SIGKILL)
-            time.sleep(0.2)
-            break
-        time.sleep(0.05)
-    return True
-
-
-# -- attention --------------------------------------------------------------------------------------
-
-
-def attention(before: AgentSnapshot | None, after: AgentSnapshot) -> str | None:
-    """Why an agent needs a person since `before`: waiting, crashed, drifted, or ready to merge."""
-    was = before.status if before is not None else None
-    if after.status == Status.WAITING and was != Status.WAITING:
-        return "is waiting for an answer"
-    if after.status == Status.CRASHED and was != Status.CRASHED:
-        return f"crashed (exit {after.exit_code})" if after.exit_code is not None else "crashed"
-    new_drift = sorted(set(after.drift) - set(before.drift if before is not None else ()))
-    if new_drift:
-        return "drifted: " + ", ".join(new_drift[:5]) + (" ..." if len(new_drift) > 5 else "")
-    if after.status == Status.READY and was != Status.READY:  # every gate passed (the pipeline)
-        return "is ready to merge"
-    return None
-
-
-# -- the supervisor ---------------------------------------------------------------------------------
 
 
 def _logger(layout: Layout) -> logging.Logger:
@@ -230,9 +47,6 @@ def _logger(layout: Layout) -> logging.Logger:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     return logger
-
-
-Notifier = Callable[[dict[str, Any]], None]
 
 
 class Supervisor:
@@ -250,13 +64,12 @@ class Supervisor:
         self.interval = interval
         self.reopen = reopen  # opens the fleet file again when it changed
         self.log = _logger(fleet.layout)
-        self.notifier = notifier or self._notify
+        self.notices = Notices(fleet, self.log, notifier)
         self.started_at = time.time()
         self._last: FleetSnapshot | None = None
         self._known: dict[str, AgentSnapshot] = {}
         self._heartbeat = 0.0
         self._policy_queue: queue.Queue[FleetSnapshot | None] = queue.Queue(maxsize=1)
-        self._hooks: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._fleet_key: tuple[int, int] | None = self._file_key()
         self._fleet_checked = 0.0
         self.published = 0  # snapshots written (tests and the benchmark read it)
@@ -285,12 +98,8 @@ class Supervisor:
         self.log.info("supervisor started (pid %d) for %s", os.getpid(), self.fleet.root)
         log_event(layout, None, "supervisor-started", pid=os.getpid())
         self._beat(time.time(), force=True)
-        workers = [
-            threading.Thread(target=self._policies, args=(stop,), daemon=True, name="fleet-policies"),
-            threading.Thread(target=self._run_hooks, daemon=True, name="fleet-notify"),
-        ]
-        for worker in workers:
-            worker.start()
+        threading.Thread(target=self._policies, args=(stop,), daemon=True, name="fleet-policies").start()
+        self.notices.start()
         try:
             self._baseline()
             while not stop.is_set():
@@ -312,7 +121,7 @@ class Supervisor:
                     pipe.close()
                 self._maybe_reopen()
         finally:
-            self._hooks.put(None)
+            self.notices.close()
             self.log.info("supervisor stopped (pid %d)", os.getpid())
             with contextlib.suppress(OSError):
                 log_event(layout, None, "supervisor-stopped", pid=os.getpid())
@@ -351,6 +160,7 @@ class Supervisor:
         self._fleet_key = self._file_key()
         try:
             self.fleet = self.reopen()
+            self.notices.fleet = self.fleet
             self.log.info("the fleet file changed: now watching %d agents", len(self.fleet.agents))
         except FleetError as exc:
             self.log.warning("the fleet file changed but cannot be read (%s); keeping the old one", exc)
@@ -413,7 +223,7 @@ class Supervisor:
                 log_event(layout, agent.name, "overlap", with_agents=partners, files=sorted(agent.overlap))
             reason = attention(before, agent)
             if reason is not None:
-                self._attention(snapshot, agent, reason)
+                self.notices.agent_needs(snapshot, agent, reason)
             self._known[agent.name] = agent
 
     def _remembered(self, agent: AgentSnapshot) -> AgentSnapshot:
@@ -429,51 +239,6 @@ class Supervisor:
             Status(logged) if logged is not None and logged in Status._value2member_map_ else agent.status
         )
         return agent.model_copy(update={"status": status, "drift": self._logged_drift.get(agent.name, ())})
-
-    def _attention(self, snapshot: FleetSnapshot, agent: AgentSnapshot, reason: str) -> None:
-        looked_at = agent.pane_id is not None and agent.pane_id in self._viewed()
-        event = {
-            "fleet": snapshot.fleet,
-            "repo": snapshot.repo,
-            "agent": agent.name,
-            "status": agent.status.value,
-            "reason": reason,
-            "message": f"{agent.name} {reason}",
-            "attach": f"fleet-tui -C {snapshot.repo} attach {agent.name}",
-            "time": snapshot.taken_at,
-        }
-        log_event(self.fleet.layout, agent.name, "attention", reason=reason, notified=not looked_at)
-        if looked_at:  # the person is looking at that pane right now
-            return
-        self._hooks.put(event)
-
-    def _viewed(self) -> set[str]:
-        try:
-            return self.fleet.tmux.viewed_panes(self.fleet.session)
-        except FleetError:
-            return set()
-
-    def _run_hooks(self) -> None:
-        while True:
-            event = self._hooks.get()
-            if event is None:
-                return
-            try:
-                self.notifier(event)
-            except Exception:
-                self.log.exception("a notification failed")
-
-    def _notify(self, event: dict[str, Any]) -> None:
-        settings = self.fleet.spec.settings
-        title = f"fleet-tui: {event['fleet']}"
-        body = f"{event['message']}\n{event['attach']}"
-        if settings.notify:
-            used = processes.desktop_notify(title, body)
-            self.log.info("attention: %s (desktop: %s)", event["message"], used or "none available")
-        if settings.on_attention:
-            code, output = processes.run_hook(settings.on_attention, json.dumps(event), self.fleet.root)
-            if code != 0:
-                self.log.warning("on_attention ended with %s: %s", code, output.strip()[-500:])
 
     # -- policies ----------------------------------------------------------------------------
 
