@@ -23,7 +23,7 @@ CORE = (
     "report.py",
     "timeline.py",
     "attention.py",
-    "pipeline.py",
+    "pipeline_rules.py",
 )
 # Modules that must stay free of any UI: the engine, the adapters and the domain core.
 NO_UI = ("engine/", "adapters/", *CORE)

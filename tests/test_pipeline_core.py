@@ -6,7 +6,7 @@ import pytest
 
 from fleet_tui.handoff import HandoffData, build_handoff
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, GateResult, Status
-from fleet_tui.pipeline import (
+from fleet_tui.pipeline_rules import (
     GATES,
     AgentFacts,
     Comment,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fleet_tui.models import FileChange
-from fleet_tui.pipeline import RetryContext
+from fleet_tui.pipeline_rules import RetryContext
 
 FENCE = "~~~~"  # tildes, so backticks in pane text cannot end the block
 # The claude, codex and gemini presets pass the handoff as one command-line argument, and Linux

@@ -19,7 +19,7 @@ from fleet_tui.engine.planning import read_coupling
 from fleet_tui.engine.text import listed, shown_path
 from fleet_tui.errors import FleetError
 from fleet_tui.models import FleetSnapshot
-from fleet_tui.pipeline import gates_cell
+from fleet_tui.pipeline_rules import gates_cell
 from fleet_tui.planfile import plan_markdown
 from fleet_tui.spec import FLEET_FILE
 from fleet_tui.ui.format import STATUS_STYLE

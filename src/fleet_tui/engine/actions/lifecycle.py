@@ -25,7 +25,7 @@ from fleet_tui.engine.state import (
 from fleet_tui.errors import ActionRefused, ExternalCommandFailed
 from fleet_tui.handoff import HandoffData, build_handoff
 from fleet_tui.models import FileChange, FleetSnapshot, PaneReading
-from fleet_tui.pipeline import RetryContext
+from fleet_tui.pipeline_rules import RetryContext
 from fleet_tui.scope import drift, mark_scope, overlap_for, overlaps
 from fleet_tui.spec import Agent
 from fleet_tui.status import classify, screen_tail

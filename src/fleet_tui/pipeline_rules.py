@@ -1,6 +1,6 @@
 """The pipeline's pure core: gates, the ready rule, the reviewer's verdict file, what a retry is told.
 
-No git, tmux or files here: the engine gathers readings and runs gates (engine/pipeline.py); this
+No git, tmux or files here: the engine gathers readings and runs gates (engine/pipeline/); this
 module decides what they mean. An agent is *ready* when every gate passed at its current commit
 against base's current commit, and its reviewer (if it has one) passed that same commit.
 """
