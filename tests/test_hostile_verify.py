@@ -15,8 +15,10 @@ import pytest
 from conftest import git, write_files
 from helpers import wait_for
 
+from fleet_tui.adapters import git as gitad
 from fleet_tui.adapters import processes
 from fleet_tui.engine import actions
+from fleet_tui.engine.merge_result import VERIFY_MARK, verify_merge_result
 from fleet_tui.models import Status
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.source import LiveSource
@@ -76,31 +78,61 @@ async def until(pilot: Any, check: Callable[[], object], timeout: float = 30.0, 
         await pilot.pause(0.05)
 
 
-@pytest.mark.skip(
-    reason="verify now runs on the merge result: the preflight's and the background gates' verify "
-    "run in look-alike throwaway worktrees, and this test cannot yet tell them apart"
-)
+def preflight_processes(mark: str) -> set[int]:
+    """The merge preflight's verify processes, told from the background gates' running the very same
+    command by the mark fleet-tui puts in each verify's environment."""
+    return verify_processes(mark) & processes.with_env(VERIFY_MARK, "preflight:alpha")
+
+
+def test_the_preflights_verify_is_told_from_the_gates(make_fleet: Any) -> None:
+    fleet, mark = hanging_fleet(make_fleet)
+    tip = git(fleet.layout.worktree("alpha"), "rev-parse", "HEAD").strip()
+    base_head = git(fleet.root, "rev-parse", "main").strip()
+    tree = gitad.merge_check(fleet.root, base_head, tip).tree
+    seen: dict[str, tuple[set[int], list[str]]] = {}
+
+    def run(purpose: str) -> None:
+        def cancel() -> bool:  # looks once the verify runs, then ends it
+            pids = verify_processes(mark) & processes.with_env(VERIFY_MARK, f"{purpose}:alpha")
+            if not pids:
+                return False
+            cwds = [os.readlink(f"/proc/{pid}/cwd") for pid in pids]
+            seen[purpose] = (pids, cwds)
+            return True
+
+        with pytest.raises(processes.Cancelled):
+            verify_merge_result(fleet, "alpha", base_head, tip, tree, 60, cancel, purpose=purpose)
+
+    run("preflight")
+    run("gate")
+    assert seen["preflight"][0].isdisjoint(seen["gate"][0])
+    assert all("/fleet-verify-preflight-alpha-" in cwd for cwd in seen["preflight"][1]), seen
+    assert all("/fleet-verify-gate-alpha-" in cwd for cwd in seen["gate"][1]), seen
+    assert verify_processes(mark) == set()
+
+
 async def test_escape_cancels_a_hanging_verify_and_quit_does_not_wait(make_fleet: Any) -> None:
     fleet, mark = hanging_fleet(make_fleet)
     app = FleetApp(LiveSource(fleet, interval=0.3))
     async with app.run_test(size=(150, 45)) as pilot:
         await until(pilot, lambda: app.snapshot and app.snapshot.agent("alpha").status == Status.IDLE)
-        # The background gates may be running the same verify (on the merge result, in a
-        # throwaway worktree): the preflight's are the marked processes that appear after `m`.
-        before = verify_processes(mark)
+        # The background gates may be running the same verify meanwhile (on the merge result, in a
+        # throwaway worktree of their own): the preflight's processes are told apart by their mark.
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, MergeScreen), what="merge modal")
-        await until(pilot, lambda: verify_processes(mark) - before, what="the preflight's verify running")
-        preflights = verify_processes(mark) - before
+        await until(pilot, lambda: preflight_processes(mark), what="the preflight's verify running")
+        group = preflight_processes(mark)
+        assert len(group) >= 3, "the shell, its background child and its foreground grandchild"
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, MergeScreen), what="cancelled")
-        await until(pilot, lambda: not verify_processes(mark) & preflights, timeout=10, what="verify ended")
+        # the whole process group ends, not only the shell
+        await until(pilot, lambda: not processes.alive(group), timeout=10, what="verify ended")
+        assert not preflight_processes(mark)
         # quitting while verifies run (the preflight's, the background gates'): the app ends at
         # once and takes them with it
-        before = verify_processes(mark)
         await pilot.press("m")
-        await until(pilot, lambda: verify_processes(mark) - before, what="the verify running again")
+        await until(pilot, lambda: preflight_processes(mark), what="the verify running again")
         started = time.monotonic()
         await pilot.press("q")
     assert time.monotonic() - started < 15
-    wait_for(lambda: not verify_processes(mark), timeout=10, what="verify ended at quit")
+    wait_for(lambda: not verify_processes(mark), timeout=10, what="no verify process left at quit")

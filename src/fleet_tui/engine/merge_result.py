@@ -15,6 +15,11 @@ from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import agent_path
 
 VERIFY_TIMEOUT = 600.0
+# Which verify a process belongs to, in its environment and its throwaway worktree's name: the
+# merge preflight's (the person waits on it) or the pipeline's gates' (in the background). Cancelling
+# one, or finding its processes, must never touch the other.
+VERIFY_MARK = "FLEET_TUI_VERIFY"
+PURPOSES = ("preflight", "gate")
 OUTPUT_LIMIT = 20_000  # characters of verify output kept (the end: where failures are)
 
 
@@ -35,17 +40,23 @@ def verify_merge_result(
     tree: str,
     timeout: float = VERIFY_TIMEOUT,
     cancel: Callable[[], bool] | None = None,
+    *,
+    purpose: str,
 ) -> tuple[int | None, str]:
     """Run the agent's verify on base's tip merged with `tip` (whose merged tree is `tree`), in a
-    throwaway worktree that is removed afterwards, whatever happens."""
+    throwaway worktree (`fleet-verify-<purpose>-<name>-*`) that is removed afterwards, whatever
+    happens. `purpose`: "preflight" or "gate", also in the verify's environment (VERIFY_MARK)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown verify purpose {purpose!r}")
     agent = fleet.agent(name)
     assert agent.verify is not None
     commit = git.commit_tree(fleet.root, tree, (base_head, tip), f"fleet-tui: verify {agent.branch} merged")
-    holder = Path(tempfile.mkdtemp(prefix=f"fleet-verify-{name}-"))
+    holder = Path(tempfile.mkdtemp(prefix=f"fleet-verify-{purpose}-{name}-"))
     path = holder / name
     try:
         git.add_detached_worktree(fleet.root, path, commit)
-        return run_command(agent.verify, path, agent.env, timeout, cancel)
+        env = {**agent.env, VERIFY_MARK: f"{purpose}:{name}"}
+        return run_command(agent.verify, path, env, timeout, cancel)
     finally:
         git.drop_worktree(fleet.root, path)
         if holder.exists() and not any(holder.iterdir()):

@@ -242,7 +242,7 @@ def preflight(
     if agent.verify is not None and run_verify:
         if result.clean:
             code, output = verify_merge_result(
-                fleet, name, base_head, candidate, result.tree, verify_timeout, cancel
+                fleet, name, base_head, candidate, result.tree, verify_timeout, cancel, purpose="preflight"
             )
         else:
             output = f"[fleet-tui] verify not run: the merge with {base} conflicts"

@@ -52,7 +52,9 @@ def run_gates(
     elif not check.clean:
         verify = gate("verify", False, f"not run: the merge with {base} conflicts")
     else:
-        code, output = verify_merge_result(fleet, name, base_head, tip, check.tree, verify_timeout, cancel)
+        code, output = verify_merge_result(
+            fleet, name, base_head, tip, check.tree, verify_timeout, cancel, purpose="gate"
+        )
         how = "passed" if code == 0 else "timed out" if code is None else f"failed (exit {code})"
         verify = gate("verify", code == 0, f"`{agent.verify}` {how} on the merge with {base}")
     results = {
