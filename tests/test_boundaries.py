@@ -20,7 +20,7 @@ CORE = (
     "handoff.py",
     "coupling.py",
     "planfile.py",
-    "report.py",
+    "report/",
     "timeline.py",
     "attention.py",
     "pipeline_rules.py",
