@@ -180,6 +180,17 @@ def test_headless_demo_shows_drift_overlap_waiting_and_crash(tmp_path: Path, dem
     assert agents["items"]["exit_code"] == 1
     # The scripts live beside the repository, never in an agent's diff.
     assert not any(f["path"].startswith("agents/") for a in agents.values() for f in a["files"])
+    for width in (80, 200):  # the table the headless demo ends with, and `status`, fit the terminal
+        table = subprocess.run(
+            [FLEET_TUI, "-C", str(repo), "status", "--sample", "0"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "COLUMNS": str(width)},
+        ).stdout.splitlines()
+        assert all(len(line) <= width for line in table), "\n".join(table)
+        header = next(i for i, line in enumerate(table) if line.startswith("agent "))
+        assert [line.split()[0] for line in table[header + 1 : header + 9]] == list(agents), table
     assert demo.read_marker(folder) is not None
     assert folder.resolve() in demo.recorded()
 

@@ -11,18 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from fleet_tui.cli.common import cli, err, fleet_from, fleet_options, open_dashboard, out
+from fleet_tui.cli.status_table import print_status
 from fleet_tui.coupling import HISTORY, MAX_COMMIT_FILES, MIN_TOGETHER, Coupling
 from fleet_tui.engine import actions, supervisor
 from fleet_tui.engine.fleet import Fleet, Plan
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.planning import read_coupling
-from fleet_tui.engine.text import listed, shown_path
 from fleet_tui.errors import FleetError
 from fleet_tui.models import FleetSnapshot
-from fleet_tui.pipeline_rules import gates_cell
 from fleet_tui.planfile import plan_markdown
 from fleet_tui.spec import FLEET_FILE
-from fleet_tui.ui.format import STATUS_STYLE
 
 EXAMPLE = '''# fleet.toml: the agents fleet-tui runs on this repository.
 # Reference: every key and its default is listed in fleet-tui's README.
@@ -255,57 +253,6 @@ def ensure_supervisor(fleet: Fleet) -> None:
         f"  started the supervisor (pid {started.pid}): it watches the fleet with no dashboard open; "
         f"log in {fleet.layout.supervisor_log}"
     )
-
-
-DRIFT_LISTED = 20  # drifted files named per agent in `status` (--json has them all)
-
-
-def print_status(snapshot: FleetSnapshot) -> None:
-    alive = "up" if snapshot.session_alive else "[red]down[/]"
-    spent = f"  ${snapshot.cost_usd:.2f} spent" if snapshot.cost_usd is not None else ""
-    out.print(f"fleet [bold]{snapshot.fleet}[/]  base {snapshot.base}  session {alive}{spent}")
-    table = Table(show_edge=False)
-    for column in ("agent", "status", "reason", "files", "+/-", "ahead", "drift", "overlap", "gates", "ctx"):
-        table.add_column(column)
-    for agent in snapshot.agents:
-        style = STATUS_STYLE.get(agent.status, "")
-        status = agent.status.value + (f" ({agent.exit_code})" if agent.exit_code else "")
-        reason = agent.status_reason + (f": {agent.status_evidence}" if agent.status_evidence else "")
-        overlap = ", ".join(sorted({n for names in agent.overlap.values() for n in names}))
-        table.add_row(
-            agent.name,
-            f"[{style}]{status}[/]" if style else status,
-            escape(reason[:60]),
-            str(len(agent.files)),
-            f"+{agent.added}/-{agent.removed}",
-            str(agent.commits_ahead),
-            f"[red]{len(agent.drift)}[/]" if agent.drift else "0",
-            overlap or "-",
-            gates_cell(agent.gates),
-            f"{agent.context_used:.0f}%" if agent.context_used is not None else "-",
-        )
-    out.print(table)
-    queue = snapshot.queue
-    if queue is not None and (queue.pending or queue.max_agents is not None):
-        limit = f" (max_agents {queue.max_agents})" if queue.max_agents else ""
-        parts = [f"{len(getattr(queue, k))} {k}" for k in ("pending", "active", "done", "failed")]
-        out.print(f"queue{limit}: " + ", ".join(parts))
-    for agent in snapshot.agents:
-        if agent.needs_person:
-            out.print(f"[bold red]needs a person[/] {agent.name}: {escape(agent.needs_person)}")
-        for gate in agent.gates:
-            if gate.ok is False:
-                out.print(f"[red]gate {gate.name}[/] {agent.name}: {escape(gate.detail)}")
-    for agent in snapshot.agents:
-        if agent.git_error:
-            out.print(f"[red]problem[/] {agent.name}: {escape(agent.git_error)}")
-        if agent.drift:
-            # the first few, and how many more: 20,000 drifted files are not one 600 KB line
-            out.print(
-                f"[red]drift[/] {agent.name}: {escape(listed(map(shown_path, agent.drift), DRIFT_LISTED))}"
-            )
-    for entry in snapshot.overlaps:
-        out.print(f"[yellow]overlap[/] {escape(shown_path(entry.path))}: {', '.join(entry.agents)}")
 
 
 @cli.command()

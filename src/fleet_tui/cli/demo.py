@@ -15,7 +15,8 @@ from fleet_tui.adapters import git
 from fleet_tui.adapters.processes import alive, stop_tree, tree
 from fleet_tui.adapters.tmux import Tmux, require_tmux
 from fleet_tui.cli.common import cli, confirm, err, open_dashboard, out, yes_option
-from fleet_tui.cli.core import print_status, snapshot_json
+from fleet_tui.cli.core import snapshot_json
+from fleet_tui.cli.status_table import print_status
 from fleet_tui.engine import pipeline
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
