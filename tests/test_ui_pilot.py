@@ -14,8 +14,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input, TextArea
 
 from fleet_tui.models import FileChange, FleetSnapshot, Status
-from fleet_tui.ui.app import FleetApp, attention_reason
+from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.commands import FleetCommands
+from fleet_tui.ui.noticing import attention_reason
 from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen, key_rows
 from fleet_tui.ui.widgets import AgentDetail, DiffView, PanePreview
 

@@ -3,6 +3,11 @@
 Threads: one worker runs the monitor loop (`source.run`) and posts every FleetSnapshot as a message
 (a queued older one is dropped for the newest); diffs, file states, sends and attach preparation run
 in their own thread workers and post typed messages. The UI thread only renders.
+
+The app is the layout, the monitor, the selection and which keys apply; each job of its keys is a
+mixin of its own: the pane (send, attach, history: ui/panes.py), attention (ui/noticing.py),
+steering (ui/steering.py), the roster (ui/roster.py), filter/sort/settings (ui/views.py), the
+timeline and inbox (ui/insight.py).
 """
 
 from __future__ import annotations
@@ -15,26 +20,27 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on, work
-from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from fleet_tui.adapters.tmux import run_client
 from fleet_tui.engine.actions import MergeRefused
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
+from fleet_tui.models import AgentSnapshot, FleetSnapshot
 from fleet_tui.settings import Settings
 from fleet_tui.ui.commands import FleetCommands
 from fleet_tui.ui.footer import FleetFooter
 from fleet_tui.ui.format import COLUMNS, COMPACT_BELOW, COMPACT_COLUMNS, error_words, summary_text
 from fleet_tui.ui.insight import InsightActions
-from fleet_tui.ui.messages import AttachReady, HistoryRead, ReadingFailed, SnapshotArrived, TextSent
-from fleet_tui.ui.preview import HISTORY_LINES, PanePreview
+from fleet_tui.ui.messages import ReadingFailed, SnapshotArrived
+from fleet_tui.ui.noticing import Noticing
+from fleet_tui.ui.panes import PaneActions
+from fleet_tui.ui.preview import PanePreview
 from fleet_tui.ui.roster import RosterActions
-from fleet_tui.ui.screens import DiffScreen, HelpScreen, SendScreen
+from fleet_tui.ui.screens import DiffScreen, HelpScreen
 from fleet_tui.ui.source import FleetSource, LiveSource
 from fleet_tui.ui.steer_screens import ResultScreen
 from fleet_tui.ui.steering import SteeringActions, refused_details
@@ -45,31 +51,7 @@ Clock = Callable[[], float]
 REPEAT_ERROR_AFTER = 30.0  # the same failure is notified again only after this many seconds
 
 
-def attention_key(agent: AgentSnapshot) -> str:
-    """What a person acknowledges when they look at an agent: its condition, dated, so a new
-    question or crash (another `status_since`) or a new drifted file is news again."""
-    dated = agent.status in (Status.WAITING, Status.CRASHED)
-    return f"{agent.status.value}|{int(agent.status_since) if dated else ''}|{','.join(sorted(agent.drift))}"
-
-
-def attention_reason(before: AgentSnapshot | None, after: AgentSnapshot) -> str | None:
-    """Why an agent needs the person now: it started waiting, crashed, or drifted since `before`
-    (None: the first reading, where a present condition counts)."""
-    if after.status == Status.WAITING and (before is None or before.status != Status.WAITING):
-        return "is waiting for an answer"
-    if after.status == Status.CRASHED and (before is None or before.status != Status.CRASHED):
-        return f"crashed (exit {after.exit_code})" if after.exit_code is not None else "crashed"
-    new_drift = set(after.drift) - set(before.drift if before else ())
-    if new_drift:
-        return "drifted: " + ", ".join(sorted(new_drift))
-    if after.status == Status.READY and (before is None or before.status != Status.READY):
-        return "is ready to merge: every gate passed"
-    if after.needs_person and (before is None or not before.needs_person):
-        return f"needs a person: {after.needs_person}"
-    return None
-
-
-class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[None]):
+class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions, SteeringActions, App[None]):
     """fleet-tui's dashboard. Build it on a `FleetSource`: `LiveSource(fleet)` for a real fleet,
     the in-memory one of tests/memory_fleet.py for tests without tmux."""
 
@@ -196,15 +178,7 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
         before, snapshot = self.snapshot, message.snapshot
         self.snapshot = snapshot
-        fresh: list[tuple[AgentSnapshot, str]] = []
-        for agent in snapshot.agents:
-            reason = attention_reason(before.agent(agent.name) if before else None, agent)
-            if reason and before is None and self._acks.get(agent.name) == attention_key(agent):
-                continue  # acknowledged in an earlier dashboard: not news now
-            if reason:
-                self.attention[agent.name] = reason
-                if before is not None:
-                    fresh.append((agent, reason))
+        self.notice_changes(before, snapshot)
         summary = summary_text(snapshot, self.clock())
         if summary != self._summary:  # Static.update relayouts and repaints the whole screen
             self._summary = summary
@@ -215,7 +189,6 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
             if shown is not None:
                 self.screen.update_agent(shown)
         self.refresh_applicable_keys()
-        self._call_attention(fresh)
 
     def refresh_applicable_keys(self) -> None:
         """Redraw the Footer only when which keys apply changed: rebuilding it every second for
@@ -224,21 +197,6 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
         if state != self._applicable:
             self._applicable = state
             self.refresh_bindings()
-
-    def _call_attention(self, fresh: list[tuple[AgentSnapshot, str]]) -> None:
-        if not fresh:
-            return
-        for agent, reason in fresh:
-            notice = f"{agent.name} {reason}"
-            self.notices.append(notice)
-            if self.source.notify:
-                severity: SeverityLevel = "error" if agent.status == Status.CRASHED else "warning"
-                title = "needs attention"
-                if agent.status == Status.READY:
-                    severity, title = "information", "ready to merge"
-                self.notify(notice, title=title, severity=severity, timeout=8)
-        if self.source.bell:
-            self.bell()  # once per snapshot, however many agents turned
 
     # -- selection -----------------------------------------------------------------------------
 
@@ -279,21 +237,6 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
             self.table.sync(shown, self.clock(), set(self.attention))
             set_border_title(self.table, self.arrangement_title(len(shown), len(self.snapshot.agents)))
         self.show_selected()
-
-    def clear_attention(self, name: str | None) -> None:
-        if name and self.attention.pop(name, None) is not None and self.snapshot is not None:
-            agent = self.snapshot.agent(name)
-            if agent is not None:
-                self._acks[name] = attention_key(agent)
-                self.save_ack(name, self._acks[name])
-            self.redraw_agents()
-
-    @work(thread=True, group="acks", exit_on_error=False)
-    def save_ack(self, name: str, key: str) -> None:
-        try:
-            self.source.acknowledge(name, key)
-        except Exception as exc:  # the dashboard works on; only a reopen would ask again
-            self.post_message(ReadingFailed("remembering what was seen", str(exc)))
 
     @on(DataTable.RowHighlighted, "#agents")
     def _agent_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -349,57 +292,6 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    def action_send(self) -> None:
-        agent = self.selected_agent
-        if agent is None or not self.applies("send"):
-            return
-        self.clear_attention(agent.name)
-
-        def sent(text: str | None) -> None:
-            if text:
-                self.send_text(agent, text)
-
-        self.push_screen(SendScreen(agent.name), sent)
-
-    def action_attach(self) -> None:
-        agent = self.selected_agent
-        if agent is None or not self.applies("attach"):
-            return
-        self.clear_attention(agent.name)
-        self.prepare_attach(agent)
-
-    # -- workers: tmux runs here, in threads ---------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False, name="sending")
-    def send_text(self, agent: AgentSnapshot, text: str) -> None:
-        self.source.send(agent, text)
-        self.post_message(TextSent(agent.name, text))
-
-    def on_pane_preview_history_wanted(self, message: PanePreview.HistoryWanted) -> None:
-        agent = self.selected_agent
-        if agent is not None and agent.pane_id is not None:
-            self.read_history(agent)
-        else:
-            message.preview.show_history(agent.screen if agent else "")
-
-    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
-    def read_history(self, agent: AgentSnapshot) -> None:
-        try:
-            text = self.source.pane_history(agent, HISTORY_LINES)
-        except Exception as exc:
-            self.post_message(ReadingFailed(f"reading the history of {agent.name}", str(exc)))
-            return
-        self.post_message(HistoryRead(agent.name, text))
-
-    def on_history_read(self, message: HistoryRead) -> None:
-        if message.agent == self.selected_name:
-            self.query_one(PanePreview).show_history(message.text)
-
-    @work(thread=True, exclusive=True, group="attach", exit_on_error=False, name="attaching")
-    def prepare_attach(self, agent: AgentSnapshot) -> None:
-        argv, env = self.source.attach_command(agent)
-        self.post_message(AttachReady(agent.name, argv, env))
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Every worker's failure, in one place: the screen that started it shows it if it can
         (`worker_failed`), a refused merge gets its full result screen, anything else a notice."""
@@ -419,32 +311,6 @@ class FleetApp(InsightActions, ViewActions, RosterActions, SteeringActions, App[
         self.refresh_bindings()
 
     # -- results -------------------------------------------------------------------------------
-
-    def on_text_sent(self, message: TextSent) -> None:
-        first = message.text.splitlines()[0] if message.text.strip() else message.text
-        more = " …" if "\n" in message.text.strip() else ""
-        self.notify(f"sent to {message.agent}: {first[:60]}{more}", timeout=4)
-        self.request_refresh([message.agent])
-
-    def on_attach_ready(self, message: AttachReady) -> None:
-        try:
-            code = self.run_client(message.argv, message.env)
-        except SuspendNotSupported:
-            self.notify("this terminal cannot hand over to tmux: use `fleet-tui attach`", severity="error")
-            return
-        except OSError as exc:
-            self.notify(f"could not start tmux: {exc}", severity="error")
-            return
-        if code:
-            self.notify(f"tmux ended with code {code} (is the fleet up?)", severity="warning")
-        self.request_refresh()
-        self.refresh(layout=True)
-
-    def run_client(self, argv: list[str], env: dict[str, str]) -> int:
-        """Hand the terminal to a tmux client until the person detaches. The UI thread waits here on
-        purpose: the app is suspended, there is nothing to draw."""
-        with self.suspend():
-            return run_client(argv, env)
 
     def on_reading_failed(self, message: ReadingFailed) -> None:
         text = f"{message.what}: {message.error}"
