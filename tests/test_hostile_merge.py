@@ -14,12 +14,19 @@ from typing import Any
 
 import pytest
 from conftest import REPO_FILES, git, write_files
-from helpers import wait_for
+from helpers import until, wait_for
+from textual.widgets import Button
 
 from fleet_tui.adapters import git as gitad
-from fleet_tui.engine import actions
+from fleet_tui.engine import actions, pipeline, roster
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.errors import ExternalCommandFailed
+from fleet_tui.engine.state import load_state
+from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed
+from fleet_tui.models import Status
+from fleet_tui.ui.app import FleetApp
+from fleet_tui.ui.screens import SendScreen
+from fleet_tui.ui.source import LiveSource
+from fleet_tui.ui.steer_screens import KillScreen, MergeScreen, RestartScreen
 
 
 def commit(root: Path, message: str) -> None:
@@ -202,3 +209,106 @@ def test_disk_full_at_up_is_one_message_and_nothing_made(small_fs: Path, server:
         assert not server.has_session("repo")
     finally:
         filler.unlink()
+
+
+# -- the dashboard's actions on a read-only .fleet/: one notice each, nothing half done -------------
+
+
+def notices(app: FleetApp) -> list[str]:
+    """The error notices shown so far (progress notes, e.g. "merging…", are not counted)."""
+    return [str(n.message) for n in app._notifications if n.severity == "error"]
+
+
+async def test_the_dashboards_actions_on_a_read_only_fleet_folder_do_nothing_and_say_so(
+    make_fleet: Any, repo: Path, read_only: Callable[[Path], None]
+) -> None:
+    fleet = make_fleet(
+        [
+            {"name": "alpha", "script": 'write src/a.py "a\\n"\nsay ready\nidle\n'},  # idle, uncommitted work
+            {"name": "beta", "script": 'write src/b.py "b\\n"\ncommit "b"\nidle\n'},  # gates pass: ready
+        ]
+    )
+    actions.up(fleet)
+    async with FleetApp(LiveSource(fleet, interval=0.3)).run_test(size=(150, 45)) as pilot:
+        app: FleetApp = pilot.app  # type: ignore[assignment]
+
+        def status(name: str) -> Status | None:
+            agent = app.snapshot.agent(name) if app.snapshot else None
+            return agent.status if agent else None
+
+        await until(pilot, lambda: status("beta") == Status.READY, what="beta ready to merge")
+        await until(pilot, lambda: status("alpha") == Status.IDLE, what="alpha idle")
+        pane = fleet.pane("alpha")
+        assert pane is not None and pane.pid is not None
+        head, tip = git(repo, "rev-parse", "main"), git(repo, "rev-parse", "fleet/beta")
+        read_only(fleet.layout.state_dir)
+        app.select_agent("alpha")
+        await pilot.pause()
+
+        async def refused(*steps: str | type) -> None:
+            """Press the keys (a screen class: wait for that screen first); exactly one new notice
+            follows, and it says why nothing was done."""
+            before = len(notices(app))
+            for step in steps:
+                if isinstance(step, type):
+                    await until(pilot, lambda step=step: isinstance(app.screen, step), what=str(step))
+                    if step is MergeScreen:  # its preflight passes: Merge is enabled
+                        button = app.screen.query_one("#merge-yes", Button)
+                        await until(pilot, lambda button=button: not button.disabled, what="mergeable")
+                    continue
+                await pilot.press(*step.split())
+            await until(pilot, lambda: len(notices(app)) > before, what=f"a notice after {steps}")
+            await pilot.pause(0.5)  # and nothing else after it
+            new = notices(app)[before:]
+            assert len(new) == 1 and "cannot write" in new[0] and "nothing was done" in new[0], (steps, new)
+            assert not isinstance(app.screen, (MergeScreen, KillScreen, RestartScreen, SendScreen))
+
+        await refused("s", SendScreen, " ".join("hello-read-only"), "enter")
+        await refused("k", KillScreen, "y")
+        await refused("r", RestartScreen, "enter")
+        app.select_agent("beta")
+        await pilot.pause()
+        await refused("m", MergeScreen, "enter")
+        # nothing half done: no paste, no commit, the same live process
+        assert git(repo, "rev-parse", "main") == head and git(repo, "rev-parse", "fleet/beta") == tip
+        now = fleet.pane("alpha")
+        assert now is not None and now.pid == pane.pid and not now.dead
+        screen = fleet.tmux.capture_history(now.pane_id, 50)
+        assert "hello-read-only" not in screen
+        assert load_state(fleet.layout).agent("alpha").phase != "killed"
+        assert "fleet-tui snapshot" not in git(repo, "for-each-ref", "refs/fleet/snapshots")
+
+
+def test_every_engine_action_probes_the_fleet_folder_first(
+    make_fleet: Any, repo: Path, read_only: Callable[[Path], None]
+) -> None:
+    """The rule lives in the engine, so the CLI, the dashboard and the supervisor share it."""
+    fleet = make_fleet(
+        [
+            {"name": "alpha", "script": 'write src/a.py "a\\n"\ncommit "a"\nidle\n'},
+            {"name": "beta", "script": "idle"},
+        ]
+    )
+    actions.up(fleet)
+    wait_for(lambda: git(repo, "rev-parse", "fleet/alpha") != git(repo, "rev-parse", "main"), what="a commit")
+    fleet_file = fleet.spec.path.read_bytes()
+    read_only(fleet.layout.state_dir)
+    plan = actions.QueuePlan(
+        base=fleet.base, base_head=git(repo, "rev-parse", "main").strip(), items=(), skipped=()
+    )
+    attempts: dict[str, Callable[[], object]] = {
+        "sync": lambda: pipeline.sync(fleet, "alpha"),
+        "accept drift": lambda: pipeline.accept_drift(fleet, "alpha", ("x.txt",)),
+        "restore": lambda: actions.restore(fleet, "alpha", "latest"),
+        "merge queue": lambda: actions.run_queue(fleet, plan),
+        "remove": lambda: roster.remove_agent(fleet, "alpha"),
+        "add": lambda: roster.add_agent(fleet, {"name": "gamma", "task": "t", "scope": ["docs/**"]}),
+        "up": lambda: actions.up(fleet),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(EnvironmentProblem, match="cannot write") as caught:
+            attempt()
+        assert "nothing was done" in caught.value.message, what
+    assert fleet.spec.path.read_bytes() == fleet_file
+    assert fleet.layout.worktree("alpha").exists()
+    assert [p.dead for p in fleet.tmux.list_panes(fleet.session)] == [False, False]

@@ -525,6 +525,7 @@ class Fleet:
         Refused for an agent with no live process: nothing would read the text, and tmux 3.3
         crashes (with every agent) when text is pasted into a dead pane.
         """
+        self.require_writable()  # the send is logged: refused before anything is pasted
         pane = self.live_pane(name)
         phase = load_state(self.layout).agent(name).phase
         if phase in (Phase.KILLED, Phase.MERGED, Phase.QUEUED, Phase.STOPPED):

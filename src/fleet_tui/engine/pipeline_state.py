@@ -40,6 +40,7 @@ def update_record(fleet: Fleet, name: str, change: Callable[[PipelineRecord], No
 def accept_drift(fleet: Fleet, name: str, paths: tuple[str, ...]) -> PipelineRecord:
     """The person accepts these files outside the agent's scope: the drift gate lets them pass."""
     fleet.agent(name)
+    fleet.require_writable()
 
     def accept(record: PipelineRecord) -> None:
         record.drift_accepted = tuple(sorted({*record.drift_accepted, *paths}))

@@ -67,6 +67,7 @@ def add_agent(fleet: Fleet, fields: dict[str, Any], *, start: bool = True) -> Ro
     name = str(fields["name"]).strip()
     if start:
         require_tmux()
+        fleet.require_writable()  # nothing is written into the fleet file when it could not start
     write_atomic(fleet.spec.path, add_agent_text(_read(fleet), fields, str(fleet.spec.path)))
     report = up(new) if start else UpReport()
     if new.layout.state_file.exists():  # a fleet never brought up has no log to start here
@@ -112,6 +113,7 @@ def remove_agent(
     file; its branch stays unless `delete_branch` (refused when not merged into base, unless
     `force`)."""
     check_removal(fleet, name, delete_branch=delete_branch, force=force)
+    fleet.require_writable()
     agent = fleet.agent(name)
     done: list[str] = []
     snap = fleet.snapshot_work(name, "before removing the agent")

@@ -49,6 +49,7 @@ def up(fleet: Fleet) -> UpReport:
     require_tmux()
     fleet.check_programs()
     fleet.require_own_session()
+    fleet.require_writable()
     fleet.layout.state_dir.mkdir(parents=True, exist_ok=True)
     # One `up` at a time: a second one waits, then finds everything made and starts nothing twice.
     with up_lock(fleet.layout):

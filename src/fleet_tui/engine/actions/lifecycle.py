@@ -59,6 +59,7 @@ def stakes(fleet: Fleet, name: str) -> Stakes:
 
 def kill(fleet: Fleet, name: str, *, grace: float = DEFAULT_GRACE) -> Outcome:
     """Snapshot, ask the agent to exit, end its process tree; the pane stays readable, files stay."""
+    fleet.require_writable()  # the kill is recorded in .fleet/: refused before anything is stopped
     pane = fleet.pane(name)
     phase = load_state(fleet.layout).agent(name).phase
     try:
@@ -191,6 +192,7 @@ def restart(
     snapshot if it has one, lets the handoff name overlaps with the other agents.
     """
     agent = fleet.agent(name)
+    fleet.require_writable()  # the handoff and the new launcher go into .fleet/
     record = load_state(fleet.layout).agent(name)
     pane = _restartable(fleet, agent, record, force)
     attempt = record.restarts + 1

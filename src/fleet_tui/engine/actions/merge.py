@@ -292,6 +292,7 @@ def merge(
     (which accepts it, logged). Any failure raises MergeRefused with base as it was.
     """
     agent = fleet.agent(name)
+    fleet.require_writable()  # a merge made and then not recorded would be half done
     root = fleet.root
     quick = preflight(fleet, name, commit_message=commit_message, run_verify=False, allow_drift=allow_drift)
     if not quick.ok:

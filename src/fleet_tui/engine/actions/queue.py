@@ -152,6 +152,7 @@ def run_queue(
     on_step: Callable[[str], object] | None = None,
 ) -> QueueResult:
     """Merge the plan's agents one by one; stop at the first failure (earlier merges stay)."""
+    fleet.require_writable()
     result = QueueResult()
     names = [i.agent for i in plan.items]
     if git.rev_parse(fleet.root, fleet.base) != plan.base_head:

@@ -33,6 +33,7 @@ def restore(fleet: Fleet, name: str, snapshot: str, *, force: bool = False) -> O
     snapshot's version; with `force` the current state is snapshotted first and then overwritten.
     """
     path = require_worktree(fleet, name)
+    fleet.require_writable()
     snap = git.find_snapshot(fleet.root, name, snapshot)
     if snap is None:
         raise ActionRefused(

@@ -24,6 +24,7 @@ def sync(fleet: Fleet, name: str, *, grace: float = 3.0, note: str = "") -> str:
     agent = fleet.agent(name)
     if agent.is_reviewer:
         raise ActionRefused(f"{name} is a reviewer: it is set to its doer's commit at every review")
+    fleet.require_writable()
     state = load_state(fleet.layout).agent(name)
     if state.phase == Phase.MERGED:
         raise ActionRefused(f"{name} is already merged into {fleet.base}", "there is nothing to sync")
