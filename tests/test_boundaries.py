@@ -29,7 +29,7 @@ CORE = (
 NO_UI = ("engine/", "adapters/", *CORE)
 UI_MODULES = ("textual", "fleet_tui.ui")
 # Library -> the one module allowed to import it.
-OWNERS = {"libtmux": "adapters/tmux.py", "git": "adapters/git/_cli.py"}
+OWNERS = {"libtmux": "adapters/tmux/_cli.py", "git": "adapters/git/_cli.py"}
 
 
 def module_name(path: Path) -> str:
@@ -92,9 +92,9 @@ SOURCES = sources()
 
 
 def test_the_scan_sees_the_package() -> None:
-    assert "engine/monitor/core.py" in SOURCES and "adapters/tmux.py" in SOURCES
+    assert "engine/monitor/core.py" in SOURCES and "adapters/tmux/server.py" in SOURCES
     # The scanner sees real imports, so an empty result below means something.
-    assert names(SOURCES["adapters/tmux.py"][1], "libtmux")
+    assert names(SOURCES["adapters/tmux/_cli.py"][1], "libtmux")
     assert names(SOURCES["adapters/git/_cli.py"][1], "git")
     assert "fleet_tui.adapters.git" in SOURCES["engine/fleet.py"][1]
 
@@ -183,7 +183,7 @@ def test_no_import_cycles(prefix: str) -> None:
 
 # Programs only their adapter runs (a module, or a package ending in "/"). The fake agent stands in
 # for an agent's own program (which runs git as any agent would), so it is not fleet-tui running git.
-PROGRAM_OWNERS = {"git": "adapters/git/", "tmux": "adapters/tmux.py"}
+PROGRAM_OWNERS = {"git": "adapters/git/", "tmux": "adapters/tmux/"}
 RUNS_PROGRAMS_ITSELF = {"fake_agent.py"}
 SUBPROCESS_CALLS = {"run", "Popen", "call", "check_call", "check_output", "getoutput", "getstatusoutput"}
 
