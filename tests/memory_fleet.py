@@ -212,6 +212,7 @@ class StaticSource:
     sent: list[tuple[str, str]] = field(default_factory=list)
     histories: dict[str, str] = field(default_factory=dict)  # agent -> its pane's history text
     acks: dict[str, str] = field(default_factory=dict)  # what the person already looked at
+    shown: str | None = None  # the agent the dashboard said it shows
     refreshed: list[tuple[str, ...] | None] = field(default_factory=list)
     fleet: Fleet | None = None
     base: str | None = None  # None: no fleet is open (steering keys dim); "main" to steer in memory
@@ -279,6 +280,9 @@ class StaticSource:
 
     def wake(self) -> None:
         pass
+
+    def show(self, agent: str | None) -> None:
+        self.shown = agent
 
     def reload(self, fleet: Fleet) -> None:
         self.fleet = fleet

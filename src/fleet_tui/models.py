@@ -168,6 +168,9 @@ class FleetSnapshot(Reading):
     # (the dashboard keeps showing the last picture, marked, when it stopped). None: read directly.
     supervisor_pid: int | None = None
     supervisor_alive: bool | None = None
+    # Why the session has no panes to read (None while it is up): the fleet was brought down, the
+    # tmux server was killed from outside, or the session of our name belongs to another repository.
+    down_reason: str | None = None
 
     def agent(self, name: str) -> AgentSnapshot | None:
         return next((a for a in self.agents if a.name == name), None)

@@ -154,6 +154,8 @@ def print_status(snapshot: FleetSnapshot, width: int | None = None) -> None:
     spent = f"  ${snapshot.cost_usd:.2f} spent" if snapshot.cost_usd is not None else ""
     fleet, base = escape(snapshot.fleet), escape(snapshot.base)
     out.print(f"fleet [bold]{fleet}[/]  base {base}  session {alive}{spent}")
+    if snapshot.down_reason:
+        out.print(f"[red]down:[/] {escape(snapshot.down_reason)}")
     for line in status_lines(snapshot, width):
         out.print(line)
     queue = snapshot.queue

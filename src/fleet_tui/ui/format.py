@@ -206,7 +206,7 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
     elif snapshot.supervisor_pid is not None and now is not None and now - snapshot.taken_at > STALE_AFTER:
         text.append(f"stale: last reading {now - snapshot.taken_at:.0f} s ago  ", style="bold red")
     if not snapshot.session_alive:
-        text.append("session down: run `fleet-tui up`  ", style="bold red")
+        text.append(f"down: {snapshot.down_reason or 'run `fleet-tui up`'}  ", style="bold red")
     for status in (Status.WORKING, Status.WAITING, Status.IDLE, Status.EXITED, Status.CRASHED):
         count = snapshot.count(status)
         text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")

@@ -24,6 +24,7 @@ from fleet_tui.engine.actions.permits import Permit, permit
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.pipeline import Pipeline
+from fleet_tui.engine.presence import ViewReport
 from fleet_tui.engine.state import Event, EventLog, write_atomic
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot
@@ -57,6 +58,10 @@ class FleetSource(Protocol):
     def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None: ...
     def refresh(self, names: Iterable[str] | None = None) -> None: ...
     def wake(self) -> None: ...
+    def show(self, agent: str | None) -> None:
+        """Tell the fleet which agent the dashboard shows (no notification about it); never blocks."""
+        ...
+
     def reload(self, fleet: Fleet) -> None: ...
     def file_states(self, agent: AgentSnapshot) -> dict[str, tuple[str, ...]]: ...
     def diff(self, agent: AgentSnapshot, change: FileChange) -> str: ...
@@ -108,6 +113,8 @@ class LiveSource:
         self._stop: threading.Event | None = None
         self._current = threading.Event()  # ends the current monitor (app stop, or a reload)
         self._events = EventLog(fleet.layout)  # read incrementally: only what was appended since
+        self._shown: str | None = None  # the agent the dashboard shows; the worker reports it
+        self._view = ViewReport(fleet.layout.state_dir)
 
     @property
     def base(self) -> str | None:
@@ -123,6 +130,12 @@ class LiveSource:
 
     def run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
         self._stop = stop
+        try:
+            self._run(publish, stop, on_error)
+        finally:
+            self._view.close()
+
+    def _run(self, publish: Publish, stop: threading.Event, on_error: OnError) -> None:
         while not stop.is_set():
             self._current = threading.Event()
             if stop.is_set():
@@ -135,6 +148,7 @@ class LiveSource:
             pipe = Pipeline(self._fleet)
 
             def publish_with_pipeline(snapshot: FleetSnapshot, pipe: Pipeline = pipe) -> None:
+                self._view.report(self._shown)
                 publish(pipe.step(snapshot))
 
             try:
@@ -155,6 +169,7 @@ class LiveSource:
         shown: tuple[float, bool] | None = None
         current = self._current
         while not stop.is_set() and not current.is_set():
+            self._view.report(self._shown)
             state = supervisor.status(layout)
             snapshot, new = reader.read()
             if snapshot is not None:  # first the picture as it is, marked when nobody keeps it
@@ -184,6 +199,9 @@ class LiveSource:
             self._current.set()  # the app is closing: end the monitor's loop
         if self._monitor is not None:
             self._monitor.mark_dirty([])
+
+    def show(self, agent: str | None) -> None:
+        self._shown = agent  # written by the worker's loop (within SUPERVISOR_POLL or a tick)
 
     def reload(self, fleet: Fleet) -> None:
         """Watch `fleet` from now on (its file changed): the running monitor ends and a new one

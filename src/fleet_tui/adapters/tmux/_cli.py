@@ -135,6 +135,13 @@ class Commands:
         except LibTmuxException:
             return False
 
+    def server_alive(self) -> bool:
+        """Whether the fleet's tmux server runs at all (asked only once its session is gone)."""
+        try:
+            return bool(self.server.is_alive())
+        except LibTmuxException:
+            return False
+
     def _split(self, out: list[str]) -> tuple[list[str], dict[str, str]]:
         listing: list[str] = []
         screens: dict[str, list[str]] = {}

@@ -6,13 +6,18 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-from fleet_tui.adapters.tmux._cli import PANE_FORMAT, Commands
+from fleet_tui.adapters.tmux._cli import OWNER_OPTION, PANE_FORMAT, Commands
 from fleet_tui.errors import ExternalCommandFailed
 from fleet_tui.models import PaneReading
 
 # PaneReader: the listing adds what changes when a screen may have changed without new output
 # (cursor, history) and the second of each window's last output, which tmux keeps per window.
-READ_FORMAT = PANE_FORMAT + "\t#{cursor_x}\t#{cursor_y}\t#{history_size}\t#{window_activity}"
+# The session's recorded owner rides along on every row (no extra call): a session of our name that
+# another repository made is never read as this fleet's.
+READ_FORMAT = (
+    PANE_FORMAT + "\t#{cursor_x}\t#{cursor_y}\t#{history_size}\t#{" + OWNER_OPTION + "}\t#{window_activity}"
+)
+OWNER_FIELD = PANE_FORMAT.count("\t") + 4  # the owner's position in a READ_FORMAT row
 
 
 RECAPTURE_EVERY = 30.0  # seconds: every screen is captured at least this often, changed or not
@@ -53,6 +58,7 @@ class PaneReader:
         self._captured: dict[str, float] = {}  # pane -> when the call that captured it started
         self._hot: list[str] = []
         self.captures = 0  # screens captured so far (tests and the benchmark read it)
+        self.owner: str | None = None  # the repository the session records (None: no session)
 
     def read(self) -> list[PaneReading]:
         """Every pane of the session with its screen; empty when the session is gone."""
@@ -64,12 +70,14 @@ class PaneReader:
             except ExternalCommandFailed:
                 if not self.tmux.session_exists(self.session):
                     self._panes, self._rows, self._captured, self._hot = {}, {}, {}, []
+                    self.owner = None
                     return []
                 if not ahead:
                     raise
                 ahead = []  # a pane vanished: list again without captures
                 continue
             rows = [self._row(line) for line in listing]
+            self.owner = "\t".join(rows[0][1].split("\t")[OWNER_FIELD:]) if rows else None
             stale = [pane_id for pane_id, row, activity in rows if self._stale(pane_id, row, activity)]
             when = dict.fromkeys(screens, started)
             need = [pane_id for pane_id in stale if pane_id not in screens]

@@ -38,9 +38,16 @@ class Tmux(Commands):
 
     # -- sessions ----------------------------------------------------------------------------
 
-    def create_session(self, session: str, panes: Sequence[PaneStart], per_window: int) -> dict[str, str]:
-        """A new detached session with one pane per agent; returns agent -> pane id."""
+    def create_session(
+        self, session: str, panes: Sequence[PaneStart], per_window: int, owner: tuple[str, str] | None = None
+    ) -> dict[str, str]:
+        """A new detached session with one pane per agent; returns agent -> pane id. `owner`
+        (repository, fleet file) is recorded in the same call, so no reader sees it unowned."""
         first = panes[0]
+        owned: list[tuple[str, ...]] = []
+        if owner is not None:
+            owned.append(("set-option", "-t", f"={session}:", OWNER_OPTION, owner[0]))
+            owned.append(("set-option", "-t", f"={session}:", FLEET_FILE_OPTION, owner[1]))
         out = self._cmd(
             *self._chain(
                 [
@@ -51,11 +58,12 @@ class Tmux(Commands):
                         "-x", "200", "-y", "50", "-c", literal_format(str(first.cwd)),
                         "-P", "-F", "#{pane_id}", *first.argv,
                     ),
+                    *owned,
                 ]
             )
         )  # fmt: skip
-        pane_ids = {first.agent: out[-1]}
-        self._label(out[-1], first.agent)
+        pane_ids = {first.agent: next(line for line in out if PANE_ID.fullmatch(line))}
+        self._label(pane_ids[first.agent], first.agent)
         pane_ids.update(self.add_panes(session, panes[1:], per_window))
         return pane_ids
 

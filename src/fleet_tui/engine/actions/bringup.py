@@ -91,8 +91,8 @@ def _up(fleet: Fleet) -> UpReport:
             if alive:
                 fleet.tmux.add_panes(fleet.session, starts, per_window)
             else:
-                fleet.tmux.create_session(fleet.session, starts, per_window)
-                fleet.tmux.set_owner(fleet.session, str(fleet.root), str(fleet.spec.path))
+                owner = (str(fleet.root), str(fleet.spec.path))
+                fleet.tmux.create_session(fleet.session, starts, per_window, owner)
                 report.add(f"started tmux session {fleet.session!r} on socket {fleet.tmux.socket!r}")
             save_state(fleet.layout, state)
     for name in recreated:  # an agent still running in its deleted folder works on nothing
@@ -116,11 +116,15 @@ def _up(fleet: Fleet) -> UpReport:
 
 
 def _resume(fleet: Fleet, name: str, why: str | None) -> str:
-    """Restart an agent whose process was lost, with a handoff of what it had done."""
-
+    """Restart an agent whose process was lost, with a handoff of what it had done. Not counted
+    against `max_restarts`: the agent did not fail, its pane or folder was taken from it (a tmux
+    server killed from outside must not use up the restarts a crash loop needs)."""
     reason = why or "its pane was gone (the tmux session or the pane was closed)"
-    outcome = restart(fleet, name, reason=f"{reason}; `fleet-tui up` brought it back", force=True)
-    return f"restarted {name} with a handoff: {reason} ({outcome.message})"
+    outcome = restart(
+        fleet, name, reason=f"{reason}; `fleet-tui up` brought it back", force=True, counts=False
+    )
+    log_event(fleet.layout, name, "resumed", how="handoff", lost=True)
+    return f"restarted {name} with a handoff: {reason} ({outcome.message}; not counted as a restart)"
 
 
 def _removed_after_merge(fleet: Fleet, name: str, state: FleetState) -> bool:
@@ -209,6 +213,12 @@ def _pane_start(
             script = write_placeholder(agent, fleet.layout, message, exit_code=code)
             report.add(f"{agent.name} had ended (exit code {code}): not started again")
             return PaneStart(agent.name, cwd, ("sh", str(script)))
+        if agent.preset.resume_command:  # lost with its pane (a killed tmux server): resumed
+            begin_run(record)
+            launcher = write_launcher(agent, fleet.layout, record.run, resume=True)
+            report.add(f"resumed {agent.name} with its resume command (its process was lost with its pane)")
+            log_event(fleet.layout, agent.name, "resumed", how="resume_command", run=record.run, lost=True)
+            return PaneStart(agent.name, cwd, ("sh", str(launcher)))
         interrupted.append(agent.name)
         message = f"{agent.name}'s process was lost: restarting it with a handoff..."
         return PaneStart(agent.name, cwd, ("sh", str(write_placeholder(agent, fleet.layout, message))))

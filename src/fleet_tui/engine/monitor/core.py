@@ -36,6 +36,7 @@ RESYNC_GAP_UNWATCHED = 0.0
 READ_WORKERS = 4
 STATE_MAX_AGE = 10.0  # state.json is parsed again when its stat changes, and at least this often
 NO_READING = WorktreeReading()
+DOWN_RECHECK = 5.0  # seconds: while the fleet is down, how often tmux is asked why again
 
 Clock = Callable[[], float]
 
@@ -101,6 +102,7 @@ class Monitor:
         self._tips_checked = -1
         self._timed = True  # the last composed agents include a verdict that depends on the time
         self._composed: Composed | None = None
+        self._down: tuple[tuple[int, int, int], str] | None = None  # (inputs, the down reason)
 
     @property
     def watching(self) -> bool | None:
@@ -245,6 +247,7 @@ class Monitor:
         state = self._load_state()
         entries = self._overlap_entries()
         versions = Versions(self.panes.version, self._git_version, self.panes.poll_signals())
+        alive = self.panes.session_alive
         last = self._composed
         if last is not None and not self._timed and last.versions == versions and last.state is state:
             agents = last.agents  # no pane, reading or state changed, and no verdict depends on time
@@ -258,11 +261,20 @@ class Monitor:
             repo=str(self.fleet.root),
             session=self.fleet.session,
             socket=self.fleet.tmux.socket,
-            session_alive=self.panes.session_alive,
+            session_alive=alive,
+            down_reason=None if alive else self._down_reason(state),
             taken_at=now,
             agents=agents,
             overlaps=entries,
         )
+
+    def _down_reason(self, state: FleetState) -> str:
+        """The down reason, asked of tmux again only when the panes or the state changed, or
+        every DOWN_RECHECK seconds: a fleet left down costs no extra call per tick."""
+        key = (self.panes.version, id(state), int(time.monotonic() // DOWN_RECHECK))
+        if self._down is None or self._down[0] != key:
+            self._down = (key, self.panes.down_reason(state))
+        return self._down[1]
 
     def _agent_snapshot(self, name: str, state: FleetState, now: float) -> AgentSnapshot:
         agent = self._agents[name]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from fleet_tui.adapters.tmux import PaneReader
 from fleet_tui.engine.agent_signals import AgentSignals
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.engine.state import AgentState, Phase, log_event, read_events, read_exit
+from fleet_tui.engine.state import AgentState, FleetState, Phase, log_event, read_events, read_exit
 from fleet_tui.models import PaneReading, Status, StatusVerdict
 from fleet_tui.signals import HookState
 from fleet_tui.spec import Agent
@@ -74,6 +75,7 @@ class PaneTracker:
         self.panes: dict[str, PaneReading] = {}
         self.order: list[str] = []
         self.version = 0  # bumped whenever a pane changed
+        self.foreign: str | None = None  # the other repository whose session has our name
         hold = fleet.spec.settings.status_hold
         self.signals = {a.name: AgentSignals(a, fleet.layout, hold) for a in fleet.agents}
 
@@ -87,11 +89,45 @@ class PaneTracker:
 
     def read(self) -> None:
         panes = self.reader.read()
+        owner = self.reader.owner
+        # A session of our name made by another repository (or by no fleet-tui at all) is not
+        # ours: its panes are never read as this fleet's agents, only reported.
+        self.foreign = owner if panes and owner is not None and Path(owner) != self.fleet.root else None
+        if self.foreign is not None:
+            panes = []
         self.order = [p.pane_id for p in panes]
         fresh = {p.agent: p for p in panes if p.agent}
         if fresh.keys() != self.panes.keys() or any(fresh[n] is not p for n, p in self.panes.items()):
             self.version += 1  # the reader hands back the same objects for unchanged panes
         self.panes = fresh
+
+    def down_reason(self, state: FleetState) -> str:
+        """Why the fleet has no panes to read, said for a person (asked only while that is so)."""
+        session, socket = self.fleet.session, self.fleet.tmux.socket
+        if self.foreign is not None:
+            whose = self.foreign or "no fleet-tui fleet (it records no repository)"
+            return (
+                f"the tmux session {session!r} on socket {socket!r} belongs to {whose}: its panes "
+                f"are not this fleet's; give this fleet another `name` (or `socket`) under [fleet]"
+            )
+        lost = [
+            n
+            for n, r in state.agents.items()
+            if n in self.tracks
+            and r.phase == Phase.RUNNING
+            and read_exit(self.fleet.layout, n, r.run) is None
+        ]
+        if not lost:
+            return "the fleet is down: `fleet-tui up` brings it back"
+        if not self.fleet.tmux.server_alive():
+            return (
+                f"the tmux server (socket {socket!r}) is gone, and the agents' processes with it "
+                "(killed from outside?): `fleet-tui up` rebuilds the fleet and resumes them"
+            )
+        return (
+            f"the tmux session {session!r} was closed from outside: "
+            "`fleet-tui up` rebuilds it and resumes the agents"
+        )
 
     def verdict(
         self, agent: Agent, record: AgentState, now: float, queued_reason: Callable[[], str]

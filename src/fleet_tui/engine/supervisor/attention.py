@@ -18,6 +18,7 @@ from typing import Any
 
 from fleet_tui.adapters import processes
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.presence import viewed_agents
 from fleet_tui.engine.state import log_event
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
@@ -72,16 +73,25 @@ class Notices:
 
     def agent_needs(self, snapshot: FleetSnapshot, agent: AgentSnapshot, reason: str) -> None:
         """Log the attention and notify, unless a person is looking at that agent right now."""
-        looked_at = agent.pane_id is not None and agent.pane_id in self._viewed()
-        log_event(self.fleet.layout, agent.name, "attention", reason=reason, notified=not looked_at)
-        if not looked_at:
+        looked_at = self.looked_at(agent)
+        log_event(
+            self.fleet.layout, agent.name, "attention", reason=reason, notified=looked_at is None,
+            **({"looked_at": looked_at} if looked_at else {}),
+        )  # fmt: skip
+        if looked_at is None:
             self._queue.put(attention_event(snapshot, agent, reason))
 
-    def _viewed(self) -> set[str]:
+    def looked_at(self, agent: AgentSnapshot) -> str | None:
+        """Where a person is looking at the agent now ("dashboard", "tmux"); None: nowhere."""
+        if agent.name in viewed_agents(self.fleet.layout.state_dir):
+            return "dashboard"
+        if agent.pane_id is None:
+            return None
         try:
-            return self.fleet.tmux.viewed_panes(self.fleet.session)
+            viewed = self.fleet.tmux.viewed_panes(self.fleet.session)
         except FleetError:
-            return set()
+            return None
+        return "tmux" if agent.pane_id in viewed else None
 
     def _run(self) -> None:
         while True:

@@ -177,6 +177,7 @@ class Supervisor:
         if last is None or _changed(last, snapshot):
             write_atomic(self.fleet.layout.snapshot_file, snapshot.model_dump_json(by_alias=True))
             self.published += 1
+            self._note_down(last, snapshot)
             self._changes(snapshot)
             with contextlib.suppress(queue.Full):
                 self._policy_queue.put_nowait(snapshot)
@@ -184,6 +185,18 @@ class Supervisor:
         self._beat(now)
         if self._fleet_file_changed(time.time()):
             self._current.set()  # the loop opens the fleet file again and starts a new monitor
+
+    def _note_down(self, before: FleetSnapshot | None, after: FleetSnapshot) -> None:
+        """The session going down (or coming back), once per change, with the reason."""
+        was = before.down_reason if before is not None else None
+        if after.down_reason == was:
+            return
+        if after.down_reason is not None:
+            self.log.warning("the fleet is down: %s", after.down_reason)
+            log_event(self.fleet.layout, None, "session-down", reason=after.down_reason)
+        elif before is not None:
+            self.log.info("the fleet's tmux session is up again")
+            log_event(self.fleet.layout, None, "session-up")
 
     def _beat(self, now: float, *, force: bool = False) -> None:
         if not force and now - self._heartbeat < HEARTBEAT_EVERY:
@@ -269,6 +282,8 @@ class Supervisor:
 def _changed(before: FleetSnapshot, after: FleetSnapshot) -> bool:
     """Whether anything but the time differs (the monitor reuses unchanged agents' objects)."""
     if before.session_alive != after.session_alive or before.overlaps != after.overlaps:
+        return True
+    if before.down_reason != after.down_reason:
         return True
     if len(before.agents) != len(after.agents):
         return True
