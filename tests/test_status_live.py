@@ -229,3 +229,36 @@ def test_a_one_off_reading_dates_statuses_from_their_evidence(make_fleet: Any) -
     assert done is not None and stop is not None
     assert done.status == Status.EXITED and done.status_since < before_reading  # the exit file's time
     assert stop.status == Status.KILLED and stop.status_since < before_reading  # the kill event's time
+
+
+def test_a_reopened_monitor_keeps_an_idle_agents_age_from_the_event_log(
+    make_fleet: Any, tmp_path: Path
+) -> None:
+    """An idle agent shares its tmux window with one that keeps printing: the window's activity is
+    always fresh, so a monitor that starts again (a reopened dashboard, a restarted supervisor)
+    must date the idle status from when it was logged, not from now."""
+    import time
+
+    from fleet_tui.engine.monitor import take_snapshot
+
+    cue = tmp_path / "go"
+    fleet: Fleet = make_fleet(
+        [
+            {"name": "quiet", "script": f"wait-file {cue}\nsay one line, then nothing\nidle"},
+            {"name": "chatty", "script": "work 600 chatting"},
+        ],
+        idle_after=1,
+    )
+    up(fleet)
+    monitor = Monitor(fleet, log_changes=True)  # as a dashboard's or the supervisor's
+    try:
+        assert agent_in(monitor.tick(), "quiet").status == Status.STARTING
+        cue.touch()
+        idle = wait_status(monitor, "quiet", Status.IDLE)
+    finally:
+        monitor.close()
+    # Time passes, the chatty pane keeps the window active meanwhile.
+    wait_for(lambda: time.time() - idle.status_since > 3, what="three seconds of the chatty pane's output")
+    again = agent_in(take_snapshot(fleet, sample=0), "quiet")  # a new monitor's first sight
+    assert again.status == Status.IDLE
+    assert abs(again.status_since - idle.status_since) < 1.0, (again.status_since, idle.status_since)

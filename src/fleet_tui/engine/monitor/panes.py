@@ -78,6 +78,7 @@ class PaneTracker:
         self.foreign: str | None = None  # the other repository whose session has our name
         hold = fleet.spec.settings.status_hold
         self.signals = {a.name: AgentSignals(a, fleet.layout, hold) for a in fleet.agents}
+        self._recorded: dict[str, tuple[str, float]] | None = None  # see recorded_status
 
     def poll_signals(self) -> int:
         """Take in every agent's new signals; the sum changes whenever any agent's did."""
@@ -205,11 +206,28 @@ class PaneTracker:
             track.since = self._since(name, verdict.status, record, track, now) if first_sight else now
         return track.since
 
+    def recorded_status(self, name: str) -> tuple[str, float] | None:
+        """The agent's status as the event log last recorded it, and when (the log is read once,
+        at the first sights: a monitor that starts again, e.g. a reopened dashboard's or a
+        restarted supervisor's, dates a status that was already logged from the log)."""
+        if self._recorded is None:
+            self._recorded = {}
+            for event in read_events(self.fleet.layout):
+                status = event.details.get("status")
+                if event.agent is not None and event.event == "status" and isinstance(status, str):
+                    self._recorded[event.agent] = (status, event.time)
+        return self._recorded.get(name)
+
     def _since(self, name: str, status: Status, record: AgentState, track: PaneTrack, now: float) -> float:
         """When a status first seen now began, from the evidence there is; else now."""
         if status in ENDED:
             with contextlib.suppress(OSError):
                 return self.fleet.layout.exit_file(name).stat().st_mtime
+        recorded = self.recorded_status(name)
+        # The same status, logged during this run: it has held since then (the pane's window
+        # activity below is any pane of the window's, which resets an idle agent's age to 0).
+        if recorded is not None and recorded[0] == status.value and recorded[1] >= (record.started_at or 0.0):
+            return recorded[1]
         if status in (Status.IDLE, Status.WAITING) and track.last_change is not None:
             return track.last_change
         if status == Status.STARTING and record.started_at is not None:
