@@ -138,6 +138,9 @@ class AgentSnapshot(Reading):
     drift: tuple[str, ...] = ()
     overlap: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     git_error: str | None = None
+    # Lock files held in its worktree's git dir or on its branch: its next commit, snapshot or
+    # merge fails until they go (a git command running there, or one that crashed).
+    git_locks: tuple[str, ...] = ()
     role: str = "agent"  # agent | task | reviewer
     gates: tuple[GateResult, ...] = ()
     rounds: int = 0  # automatic verify/review retries so far
@@ -164,6 +167,9 @@ class FleetSnapshot(Reading):
     agents: tuple[AgentSnapshot, ...]
     overlaps: tuple[OverlapEntry, ...] = ()
     queue: QueueView | None = None
+    # Lock files held in the main checkout (its index, HEAD, base's ref, packed-refs): no merge
+    # into base can be made while one is held.
+    base_locks: tuple[str, ...] = ()
     # Set when the snapshot comes from the fleet's supervisor: its pid, and whether it still runs
     # (the dashboard keeps showing the last picture, marked, when it stopped). None: read directly.
     supervisor_pid: int | None = None

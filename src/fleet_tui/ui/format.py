@@ -10,7 +10,7 @@ from collections.abc import Callable
 from rich.text import Text
 
 from fleet_tui.engine.supervisor import STALE_AFTER
-from fleet_tui.engine.text import files
+from fleet_tui.engine.text import files, shown_path
 from fleet_tui.errors import FleetError
 from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot, Status
 
@@ -195,6 +195,12 @@ def context_text(agent: AgentSnapshot) -> Text:
     return Text(f"{used:.0f}%", style=style)
 
 
+def lock_name(lock: str, repo: str) -> str:
+    """A lock file's path inside the repository (`.git/index.lock`), else in full."""
+    prefix = repo.rstrip("/") + "/"
+    return lock.removeprefix(prefix) if lock.startswith(prefix) else lock
+
+
 def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
     """Fleet name, base, counts by status, drift and overlap; a stopped supervisor or a stale
     picture is said first (`now` given)."""
@@ -207,6 +213,9 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
         text.append(f"stale: last reading {now - snapshot.taken_at:.0f} s ago  ", style="bold red")
     if not snapshot.session_alive:
         text.append(f"down: {snapshot.down_reason or 'run `fleet-tui up`'}  ", style="bold red")
+    if snapshot.base_locks:  # no merge into base can be made meanwhile
+        held = ", ".join(shown_path(lock_name(lock, snapshot.repo)) for lock in snapshot.base_locks)
+        text.append(f"git lock held on {snapshot.base}: {held} (merges wait)  ", style="bold red")
     for status in (Status.WORKING, Status.WAITING, Status.IDLE, Status.EXITED, Status.CRASHED):
         count = snapshot.count(status)
         text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")

@@ -225,6 +225,9 @@ class AgentDetail(Static):
         text.append(task + "\n")
         if agent.git_error:
             text.append(f"git: {agent.git_error}\n", style="red")
+        for lock in agent.git_locks:
+            text.append(f"git lock held: {shown_path(lock)}", style="bold red")
+            text.append(" (its commits, snapshots and merge fail until it goes: delete it if no git runs)\n")
         if agent.needs_person:
             text.append(f"needs a person: {agent.needs_person}\n", style="bold red")
         if agent.gates:

@@ -73,10 +73,24 @@ def operation_in_progress(path: Path) -> str | None:
 def held_locks(path: Path, branches: tuple[str, ...] = ()) -> list[Path]:
     """Lock files held in this checkout's git dir, and on `branches` and packed-refs: whoever
     holds one (a crashed git, an editor's git, another merge) makes the next write fail."""
-    gdir, common = git_dir(path), git_common_dir(path)
-    candidates = [gdir / "index.lock", gdir / "HEAD.lock", common / "packed-refs.lock"]
+    return list(held(lock_candidates(git_dir(path), git_common_dir(path), branches)))
+
+
+def lock_candidates(
+    gdir: Path, common: Path, branches: tuple[str, ...] = (), *, shared: bool = True
+) -> tuple[Path, ...]:
+    """The lock files a write in the checkout whose git dir is `gdir` needs: its index and HEAD,
+    `branches`' refs, and (`shared`) packed-refs. Found with no git call: cheap to look at often."""
+    candidates = [gdir / "index.lock", gdir / "HEAD.lock"]
+    if shared:
+        candidates.append(common / "packed-refs.lock")
     candidates += [common / "refs" / "heads" / f"{branch}.lock" for branch in branches]
-    return [lock for lock in dict.fromkeys(candidates) if lock.exists()]
+    return tuple(dict.fromkeys(candidates))
+
+
+def held(candidates: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Those of the lock files that exist now (a stat each)."""
+    return tuple(lock for lock in candidates if lock.exists())
 
 
 @dataclass(frozen=True)

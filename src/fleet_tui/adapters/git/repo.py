@@ -33,19 +33,26 @@ def worktree_problem(common_dir: Path, path: Path) -> str | None:
     try:
         if not marker.is_file():
             return f"{path} is no longer a git worktree (its .git file is gone): run `fleet-tui up`"
-        text = marker.read_text(encoding="utf-8", errors="replace").strip()
+        gitdir = linked_git_dir(path)
     except OSError as exc:
         return f"cannot read {marker}: {exc.strerror}"
-    gitdir = Path(text.removeprefix("gitdir:").strip()) if text.startswith("gitdir:") else None
     if gitdir is None:
         return f"{marker} is not a worktree's .git file"
-    if not gitdir.is_absolute():
-        gitdir = (path / gitdir).resolve()
     if not gitdir.exists():
         return f"{path} is not a git repository any more: its .git file points at {gitdir}, which is gone"
     if gitdir.parent != (common_dir / "worktrees").resolve() and gitdir.parent != common_dir / "worktrees":
         return f"{path} is a worktree of another repository ({gitdir}), not of this one"
     return None
+
+
+def linked_git_dir(path: Path) -> Path | None:
+    """The git dir a linked worktree's `.git` file points at (no git call); None when that file
+    does not name one. OSError when the file cannot be read."""
+    text = (path / ".git").read_text(encoding="utf-8", errors="replace").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    gitdir = Path(text.removeprefix("gitdir:").strip())
+    return gitdir if gitdir.is_absolute() else (path / gitdir).resolve()
 
 
 def git_common_dir(root: Path) -> Path:

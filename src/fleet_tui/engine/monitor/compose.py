@@ -34,6 +34,7 @@ class AgentInputs:
     overlap: dict[str, tuple[str, ...]]
     context: ContextReading | None
     context_window: int | None
+    locks: tuple[str, ...] = ()
 
 
 class Composer:
@@ -55,6 +56,7 @@ class Composer:
         overlap: dict[str, tuple[str, ...]],
         context: ContextReading | None = None,
         context_window: int | None = None,
+        locks: tuple[str, ...] = (),
     ) -> AgentSnapshot:
         name = agent.name
         inputs = AgentInputs(
@@ -69,6 +71,7 @@ class Composer:
             overlap=overlap,
             context=context,
             context_window=context_window,
+            locks=locks,
         )
         cached = self._built.get(name)
         if cached is not None and cached[0] == inputs:
@@ -114,4 +117,5 @@ class Composer:
             drift=drift(files),
             overlap=inputs.overlap,
             git_error=inputs.reading.error,
+            git_locks=inputs.locks,
         )

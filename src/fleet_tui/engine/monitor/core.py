@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fleet_tui.adapters import git
 from fleet_tui.engine.fleet import Fleet, off_branch_words
 from fleet_tui.engine.monitor.compose import Composer
+from fleet_tui.engine.monitor.locks import GitLocks
 from fleet_tui.engine.monitor.panes import PaneTracker, Verdict
 from fleet_tui.engine.monitor.watcher import Watcher
 from fleet_tui.engine.planwriter import PlanWriter
@@ -58,6 +59,7 @@ class Versions:
     panes: int
     git: int
     signals: int = 0  # new hook lines or a new statusline reading
+    locks: int = 0  # a git lock file came or went
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Monitor:
         self._agents = {a.name: a for a in fleet.agents}
         self.panes = PaneTracker(fleet)
         self.watcher = Watcher(fleet, self.mark_dirty)
+        self.locks = GitLocks(fleet)
+        self._locks_version = 0
         self._composer = Composer({a.name: str(fleet.layout.worktree(a.name)) for a in fleet.agents})
         self._resynced = 0.0  # when the rolling resync last took a reading
         self._pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="fleet-git")
@@ -158,6 +162,8 @@ class Monitor:
             return name, reading
 
         now = self.clock()
+        for name in names:  # a worktree made again may have another git dir
+            self.locks.forget(name)
         for name, reading in self._pool.map(read, names):
             scope = self.fleet.scopes[name]
             self._readings[name] = reading.model_copy(update={"files": mark_scope(reading.files, scope)})
@@ -179,6 +185,8 @@ class Monitor:
         self._ticks += 1
         if panes:
             self.read_panes()
+            if self.locks.read():
+                self._locks_version += 1
         with self._lock:
             dirty = set(self._dirty)
             self._dirty.clear()
@@ -246,7 +254,9 @@ class Monitor:
         now = self.clock()
         state = self._load_state()
         entries = self._overlap_entries()
-        versions = Versions(self.panes.version, self._git_version, self.panes.poll_signals())
+        versions = Versions(
+            self.panes.version, self._git_version, self.panes.poll_signals(), self._locks_version
+        )
         alive = self.panes.session_alive
         last = self._composed
         if last is not None and not self._timed and last.versions == versions and last.state is state:
@@ -266,6 +276,7 @@ class Monitor:
             taken_at=now,
             agents=agents,
             overlaps=entries,
+            base_locks=self.locks.base,
         )
 
     def _down_reason(self, state: FleetState) -> str:
@@ -297,6 +308,7 @@ class Monitor:
             self._overlap_for(name),
             signals.context(pane.screen if (pane := self.panes.panes.get(name)) else ""),
             signals.context_window,
+            self.locks.agents.get(name, ()),
         )
         self._note_drift(name, snapshot.drift)
         return snapshot
