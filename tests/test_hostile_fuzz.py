@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import git
 from helpers import wait_for
 
@@ -145,7 +146,8 @@ def pinned(fleet_dir: Path) -> Any:
         return None
 
 
-def test_every_command_against_a_corrupt_fleet_folder(make_fleet: Any, repo: Path) -> None:
+@pytest.mark.parametrize("seed", SEEDS)  # one test per seed: each stays well inside the timeout
+def test_every_command_against_a_corrupt_fleet_folder(make_fleet: Any, repo: Path, seed: int) -> None:
     fleet = make_fleet(
         [
             {"name": "alpha", "script": 'write src/a.py "a\\n"\nidle\n'},
@@ -161,29 +163,28 @@ def test_every_command_against_a_corrupt_fleet_folder(make_fleet: Any, repo: Pat
     git(repo, "checkout", "-q", "-b", "feature")
     feature = git(repo, "rev-parse", "feature")
     failures: list[str] = []
-    for seed in SEEDS:
-        rng = random.Random(seed)
-        shutil.rmtree(fleet_dir, ignore_errors=True)
-        if fleet_dir.exists():
-            fleet_dir.unlink()
-        shutil.copytree(pristine, fleet_dir)
-        kinds = [CORRUPTIONS[seed % len(CORRUPTIONS)], *rng.choices(CORRUPTIONS, k=rng.randrange(3))]
-        done = []
-        for corrupt in kinds:
-            if fleet_dir.is_dir():  # after "no .fleet" there is nothing left to corrupt
-                done.append(corrupt(fleet_dir, rng))
-        for args in COMMANDS:
-            result = run(fleet, *args)
-            where = f"seed {seed} ({'; '.join(done)}): fleet-tui {' '.join(args)}"
-            if "Traceback" in result.stderr + result.stdout:
-                failures.append(f"{where}: traceback\n{result.stderr[-1500:]}")
-            elif result.returncode not in (0, 1, 2):
-                failures.append(f"{where}: exit {result.returncode}\n{result.stderr[-500:]}")
-            elif result.returncode and not (result.stderr + result.stdout).strip():
-                failures.append(f"{where}: exit {result.returncode} without a message")
-            base = pinned(fleet_dir)
-            if base not in (None, "main"):
-                failures.append(f"{where}: the pinned base became {base!r}")
-            if git(repo, "rev-parse", "feature") != feature:
-                failures.append(f"{where}: something was merged into the checked-out branch")
+    rng = random.Random(seed)
+    shutil.rmtree(fleet_dir, ignore_errors=True)
+    if fleet_dir.exists():
+        fleet_dir.unlink()
+    shutil.copytree(pristine, fleet_dir)
+    kinds = [CORRUPTIONS[seed % len(CORRUPTIONS)], *rng.choices(CORRUPTIONS, k=rng.randrange(3))]
+    done = []
+    for corrupt in kinds:
+        if fleet_dir.is_dir():  # after "no .fleet" there is nothing left to corrupt
+            done.append(corrupt(fleet_dir, rng))
+    for args in COMMANDS:
+        result = run(fleet, *args)
+        where = f"seed {seed} ({'; '.join(done)}): fleet-tui {' '.join(args)}"
+        if "Traceback" in result.stderr + result.stdout:
+            failures.append(f"{where}: traceback\n{result.stderr[-1500:]}")
+        elif result.returncode not in (0, 1, 2):
+            failures.append(f"{where}: exit {result.returncode}\n{result.stderr[-500:]}")
+        elif result.returncode and not (result.stderr + result.stdout).strip():
+            failures.append(f"{where}: exit {result.returncode} without a message")
+        base = pinned(fleet_dir)
+        if base not in (None, "main"):
+            failures.append(f"{where}: the pinned base became {base!r}")
+        if git(repo, "rev-parse", "feature") != feature:
+            failures.append(f"{where}: something was merged into the checked-out branch")
     assert not failures, "\n\n".join(failures[:8]) + f"\n\n({len(failures)} failures)"
