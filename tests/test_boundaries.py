@@ -96,7 +96,7 @@ def test_the_scan_sees_the_package() -> None:
     # The scanner sees real imports, so an empty result below means something.
     assert names(SOURCES["adapters/tmux/_cli.py"][1], "libtmux")
     assert names(SOURCES["adapters/git/_cli.py"][1], "git")
-    assert "fleet_tui.adapters.git" in SOURCES["engine/fleet.py"][1]
+    assert "fleet_tui.adapters.git" in SOURCES["engine/fleet/core.py"][1]
 
 
 @pytest.mark.parametrize("rel", [r for r in SOURCES if r.startswith(NO_UI)])
