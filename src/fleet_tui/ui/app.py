@@ -240,6 +240,7 @@ class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions
 
     @on(DataTable.RowHighlighted, "#agents")
     def _agent_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.source.show(str(event.row_key.value))  # the supervisor notifies about the others only
         self.clear_attention(str(event.row_key.value))
         self.show_selected()
         self.refresh_applicable_keys()  # not refresh_bindings(): the Footer changes only on change

@@ -1,5 +1,6 @@
 """Who needs the person, as the dashboard tells it: an agent that started waiting, crashed, drifted,
-turned ready or needs a person is marked in the table and notified (and the bell rung) once; looking
+turned ready or needs a person is marked in the table and notified (and the bell rung, and an OSC 9
+notification written to the terminal, unless it is the agent shown) once; looking
 at it acknowledges it, and the acknowledgement is kept in .fleet/ so a reopened dashboard does not
 raise it again until something new happens to that agent.
 
@@ -14,6 +15,7 @@ from textual import work
 from textual.notifications import SeverityLevel
 
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
+from fleet_tui.ui.alerts import terminal_notices
 from fleet_tui.ui.host import AppMixin
 from fleet_tui.ui.messages import ReadingFailed
 
@@ -54,6 +56,9 @@ class Noticing(AppMixin):
 
         def redraw_agents(self) -> None: ...
 
+        @property
+        def selected_name(self) -> str | None: ...
+
     attention: dict[str, str]  # agent -> why it needs the person (set up in FleetApp.__init__)
     notices: list[str]  # every attention notice, in order (tests read it)
     _acks: dict[str, str]  # agent -> the attention_key the person already looked at
@@ -84,8 +89,17 @@ class Noticing(AppMixin):
                 if agent.status == Status.READY:
                     severity, title = "information", "ready to merge"
                 self.notify(notice, title=title, severity=severity, timeout=8)
-        if self.source.bell:
+        # The terminal's own alerts (OSC 9, the bell) only for agents the person is not looking at.
+        elsewhere = [(agent, reason) for agent, reason in fresh if agent.name != self.selected_name]
+        if elsewhere and self.source.notify and self.snapshot is not None:
+            self.write_terminal(terminal_notices(self.snapshot, elsewhere))
+        if elsewhere and self.source.bell:
             self.bell()  # once per snapshot, however many agents turned
+
+    def write_terminal(self, text: str) -> None:
+        """Write escape sequences to the real terminal (as `bell` does), past Textual's screen."""
+        if text and not self.is_headless and self._driver is not None:
+            self._driver.write(text)
 
     def clear_attention(self, name: str | None) -> None:
         if name and self.attention.pop(name, None) is not None and self.snapshot is not None:
