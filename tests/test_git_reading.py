@@ -201,3 +201,39 @@ def test_a_broken_worktree_reads_as_an_error_not_an_exception(worktree: Path) ->
     reading = git_adapter.read_worktree(worktree, "no-such-branch")
     assert reading.error and "no-such-branch" in reading.error
     assert reading.files == ()
+
+
+def test_refs_stamp_changes_with_every_branch_move(repo: Path) -> None:
+    """The pipeline asks git for branch tips only when this stamp changed: every way a branch can
+    move (a commit, a new branch, update-ref in the same instant, packing, deleting) must change it."""
+    common = repo / ".git"
+
+    def stamp() -> tuple[object, ...] | None:
+        return git_adapter.refs_stamp(common)
+
+    first = stamp()
+    assert first is not None and first == stamp()  # nothing moved: the same stamp
+    git(repo, "branch", "fleet/alpha")
+    after_branch = stamp()
+    assert after_branch != first
+    write_files(repo, {"src/new.py": "X = 1\n"})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "more")
+    after_commit = stamp()
+    assert after_commit != after_branch
+    head = git(repo, "rev-parse", "HEAD").strip()
+    parent = git(repo, "rev-parse", "HEAD~1").strip()
+    seen = {after_commit}
+    for target in (head, parent, head):  # back and forth faster than a clock tick (alpha is at parent)
+        git(repo, "update-ref", "refs/heads/fleet/alpha", target)
+        now = stamp()
+        assert now not in seen, target
+        seen.add(now)
+    git(repo, "pack-refs", "--all")
+    packed = stamp()
+    assert packed not in seen
+    git(repo, "update-ref", "refs/heads/fleet/alpha", parent)  # a packed ref, moved: a loose file again
+    moved = stamp()
+    assert moved != packed
+    git(repo, "branch", "-D", "fleet/alpha")
+    assert stamp() != moved

@@ -40,19 +40,25 @@ def code_list(items: Sequence[str]) -> str:
     return ", ".join(f"`{i}`" for i in items) if items else "-"
 
 
-def predicted_for(agent: str, overlaps: Sequence[OverlapEntry], coupling: Coupling | None) -> list[str]:
-    """One agent's predicted collisions, in words: shared files, then coupled agents."""
-    found: dict[str, list[str]] = {}
+def predictions(overlaps: Sequence[OverlapEntry], coupling: Coupling | None) -> dict[str, list[str]]:
+    """Every agent's predicted collisions, in words, from one pass over the entries (asking per
+    agent walked every entry once per agent: 100 agents sharing 2,000 scoped files took ~20 ms)."""
+    shared: dict[str, dict[str, int]] = {}  # agent -> other agent -> files they share
     for entry in overlaps:
-        if agent in entry.agents:
+        for name in entry.agents:
+            mine = shared.setdefault(name, {})
             for other in entry.agents:
-                if other != agent:
-                    found.setdefault(other, []).append(entry.path)
-    words = [f"overlap {other} ({len(paths)} files)" for other, paths in sorted(found.items())]
+                if other != name:
+                    mine[other] = mine.get(other, 0) + 1
+    words = {
+        name: [f"overlap {other} ({count} files)" for other, count in sorted(others.items())]
+        for name, others in shared.items()
+    }
     for pair in coupling.pairs if coupling else ():
-        if agent in pair.agents:
-            other = pair.agents[1] if pair.agents[0] == agent else pair.agents[0]
-            words.append(f"coupled {other} ({pair.together}x)")
+        first, second = pair.agents[0], pair.agents[1]
+        words.setdefault(first, []).append(f"coupled {second} ({pair.together}x)")
+        if second != first:
+            words.setdefault(second, []).append(f"coupled {first} ({pair.together}x)")
     return words
 
 
@@ -78,6 +84,7 @@ def plan_markdown(
     if snapshot is not None:
         lines += [f"fleet `{snapshot.fleet}` on `{snapshot.base}`, kept current while the fleet runs.", ""]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    predicted = predictions(overlaps, coupling)
     for row in rows:
         cells = [
             f"**{cell(row.agent)}**",
@@ -85,7 +92,7 @@ def plan_markdown(
             cell(str(row.worktree)),
             cell(code_list(row.scope)),
             cell(", ".join(row.depends_on)),
-            cell("; ".join(predicted_for(row.agent, overlaps, coupling))),
+            cell("; ".join(predicted.get(row.agent, []))),
         ]
         if snapshot is None:
             cells.append("planned")

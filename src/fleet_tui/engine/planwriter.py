@@ -28,7 +28,9 @@ class PlanWriter:
         self._merges: list[tuple[str, float]] = []
         self._conflicts: dict[str, tuple[str, ...]] = {}
         self._text: str | None = None
+        self._key: tuple[object, ...] | None = None  # what the plan was last rendered from
         self.writes = 0
+        self.renders = 0  # how often the plan was rendered (tests read it)
         # What was seen so far: a merged agent's diff is empty, yet its drift and overlaps happened.
         self._drift: dict[str, dict[str, None]] = {}
         self._overlap: dict[str, dict[str, set[str]]] = {}
@@ -56,6 +58,14 @@ class PlanWriter:
         )
         return snapshot.model_copy(update={"agents": agents, "overlaps": entries})
 
+    def _inputs(self, snapshot: FleetSnapshot) -> tuple[object, ...]:
+        """Everything of a snapshot (and the event log) that the plan shows: equal inputs, equal plan."""
+        agents = tuple(
+            (a.name, a.status, a.exit_code, a.needs_human, a.drift, tuple(sorted(a.overlap.items())))
+            for a in snapshot.agents
+        )
+        return (snapshot.fleet, snapshot.base, self._events_size, agents, snapshot.overlaps)
+
     def _read_events(self) -> None:
         try:
             size = self.fleet.layout.events_file.stat().st_size
@@ -75,6 +85,11 @@ class PlanWriter:
                 self._plan = self.fleet.plan()
                 self._coupling = read_coupling(self.fleet, self._plan)
             self._read_events()
+            key = self._inputs(snapshot)
+            if key == self._key:
+                return None  # nothing the plan shows changed: rendering it was most of an idle tick
+            self._key = key
+            self.renders += 1
             text = plan_markdown(
                 self._plan.rows,
                 self._plan.overlaps,

@@ -3,6 +3,7 @@ history, import lines)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fleet_tui.adapters.git._cli import ok, require_git, run
@@ -105,6 +106,35 @@ def branch_commits(root: Path) -> dict[str, str]:
         if branch:
             tips[branch] = commit
     return tips
+
+
+def refs_stamp(common_dir: Path) -> tuple[object, ...] | None:
+    """How the files behind the local branches look (packed-refs and every loose ref under
+    refs/heads). Git moves a ref by renaming a new file over it (a new inode, a new mtime), so equal
+    stamps mean equal branch tips, for a few stats instead of a process. None where refs are not
+    plain files (the reftable format) or cannot be read: the caller then asks git."""
+    heads = common_dir / "refs" / "heads"
+    try:
+        if (common_dir / "reftable").exists() or not heads.is_dir():
+            return None
+        try:
+            st = (common_dir / "packed-refs").stat()
+            packed: tuple[int, int, int] | None = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            packed = None
+        loose: list[tuple[str, int, int, int]] = []
+        folders = [heads]
+        while folders:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                    loose.append((entry.path, st.st_ino, st.st_mtime_ns, st.st_size))
+    except OSError:
+        return None
+    return packed, tuple(sorted(loose))
 
 
 def create_branch(root: Path, branch: str, start: str) -> None:

@@ -4,21 +4,23 @@ and one `step` per monitor snapshot that decides which jobs a snapshot calls for
 from __future__ import annotations
 
 import fcntl
+import operator
 import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 
-from fleet_tui.adapters import git
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.merge_result import VERIFY_TIMEOUT
 from fleet_tui.engine.pipeline.decide import decide
 from fleet_tui.engine.pipeline.gates import facts_of, run_gates
 from fleet_tui.engine.pipeline.review import read_verdict
 from fleet_tui.engine.pipeline_state import load_record, record_file
-from fleet_tui.engine.state import Phase, load_state
+from fleet_tui.engine.readcache import BranchTips, StateFile
+from fleet_tui.engine.state import Phase
 from fleet_tui.errors import ExternalCommandFailed, FleetError
 from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.pipeline_rules import GATES, AgentFacts, PipelineRecord, fresh, is_ready, overlay
@@ -49,11 +51,15 @@ class Pipeline:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fleet-gates")
         self._busy: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
-        self._records: dict[str, tuple[int, PipelineRecord]] = {}
+        self._records: dict[str, tuple[tuple[int, int] | None, PipelineRecord]] = {}
+        self._record_files: dict[str, Path] = {}
         # Set at close: a running verify ends with its process group, so quitting never waits
         # for it (the executor's threads are joined when the interpreter exits).
         self._closed = threading.Event()
         self._leader_fd: int | None = None
+        self._tips = BranchTips(fleet.root)
+        self._state = StateFile(fleet.layout)
+        self._overlaid: tuple[tuple[object, ...], FleetSnapshot] | None = None  # (inputs, result)
 
     def close(self) -> None:
         self._closed.set()
@@ -87,15 +93,19 @@ class Pipeline:
             self.notify(message)
 
     def _record(self, name: str) -> PipelineRecord:
-        """The record, parsed again only when its file changed."""
-        path = record_file(self.fleet, name)
+        """The record, parsed again only when its file changed; the same object while it did not
+        (also for an agent with no record yet), so `step` can tell an unchanged fleet at a glance."""
+        path = self._record_files.get(name)
+        if path is None:
+            path = self._record_files[name] = record_file(self.fleet, name)
         try:
-            stamp = path.stat().st_mtime_ns
+            st = path.stat()
+            stamp: tuple[int, int] | None = (st.st_ino, st.st_mtime_ns)
         except OSError:
-            return PipelineRecord()
+            stamp = None
         cached = self._records.get(name)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, load_record(self.fleet, name))
+            cached = (stamp, load_record(self.fleet, name) if stamp is not None else PipelineRecord())
             self._records[name] = cached
         return cached[1]
 
@@ -125,7 +135,7 @@ class Pipeline:
         """Schedule what this snapshot calls for; return it with gates, ready statuses and the queue."""
         fleet = self.fleet
         try:
-            tips = git.branch_commits(fleet.root)
+            tips = self._tips.get()
         except ExternalCommandFailed:
             return snapshot
         base_head = tips.get(fleet.base, "")
@@ -133,7 +143,15 @@ class Pipeline:
         facts = facts_of(fleet, tips)
         if self.leading():
             self._schedule(snapshot, records, facts, base_head)
-        return overlay(snapshot, records, facts, base_head, fleet.spec.settings.max_agents)
+        # The same agents, records and tips as last time: the same overlaid agents (the very
+        # objects), so an idle fleet's snapshots compare equal at a glance and build nothing.
+        inputs = (*snapshot.agents, tips, *records.values())  # base_head comes from tips
+        last = self._overlaid
+        if last is not None and len(last[0]) == len(inputs) and all(map(operator.is_, last[0], inputs)):
+            return snapshot.model_copy(update={"agents": last[1].agents, "queue": last[1].queue})
+        result = overlay(snapshot, records, facts, base_head, fleet.spec.settings.max_agents)
+        self._overlaid = (inputs, result)
+        return result
 
     def _schedule(
         self,
@@ -143,7 +161,7 @@ class Pipeline:
         base_head: str,
     ) -> None:
         fleet = self.fleet
-        state = load_state(fleet.layout)
+        state = self._state.get()  # read only: jobs read it again under the lock
         by_name = {a.name: a for a in fleet.agents}
         for reading in snapshot.agents:
             agent = by_name.get(reading.name)
