@@ -182,3 +182,29 @@ def test_removing_the_worktree_after_a_merge_keeps_gitignored_files(make_fleet: 
     assert "worktree was kept" in merged.stdout and ".env" in merged.stdout, merged.stdout
     assert (wt / ".env").read_text() == "SECRET=1\n" and (wt / "build" / "out.o").exists()
     assert "src/a.py" in git(repo, "ls-tree", "-r", "--name-only", "main")
+
+
+def test_removing_an_agent_keeps_its_gitignored_files(make_fleet: Any, repo: Path) -> None:
+    fleet = make_fleet([{"name": n, "script": "idle"} for n in ("alpha", "beta", "gamma")])
+    actions.up(fleet)
+    wt = fleet.layout.worktree("alpha")
+    commit_in(wt, {".gitignore": ".env\nbuild/\n", "src/a.py": "A = 1\n"}, "work")
+    write_files(wt, {".env": "SECRET=1\n", "build/out.o": "bin", "src/wip.py": "WIP = 1\n"})
+    removed = cli(fleet, "remove", "alpha", "--yes")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    words = " ".join(removed.stdout.split())
+    assert "kept its worktree" in words and ".env" in words and "build/" in words, removed.stdout
+    # nothing lost: the ignored files where they were, the uncommitted one in a snapshot too
+    assert (wt / ".env").read_text() == "SECRET=1\n" and (wt / "build" / "out.o").read_text() == "bin"
+    saved = [s.ref for s in actions.snapshots(fleet, "alpha")]
+    assert saved and git(wt, "show", f"{saved[0]}:src/wip.py") == "WIP = 1\n"
+    # and it is out of the fleet, stopped, its branch kept
+    assert "alpha" not in fleet.spec.path.read_text()
+    assert sorted(p.agent for p in fleet.tmux.list_panes(fleet.session)) == ["beta", "gamma"]
+    assert git(repo, "branch", "--list", "fleet/alpha").strip()
+    # without ignored files the worktree goes, as before
+    beta = fleet.layout.worktree("beta")
+    write_files(beta, {"src/b.py": "B = 1\n"})
+    gone = cli(fleet, "remove", "beta", "--yes")
+    assert gone.returncode == 0 and "removed its worktree" in gone.stdout, gone.stdout + gone.stderr
+    assert not beta.exists()

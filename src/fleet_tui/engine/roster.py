@@ -3,20 +3,25 @@
 Both edit `fleet.toml` in place (comments and layout kept, see `fleetfile`), and both check the
 edited file exactly as the fleet file is checked before anything is written, so a bad name, an
 unknown preset or a broken scope pattern changes nothing. Removing snapshots the agent's work
-first and keeps its branch unless asked to delete it.
+first and keeps its branch unless asked to delete it, and keeps its worktree while it holds
+gitignored files (no snapshot holds those).
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fleet_tui.adapters import git
+from fleet_tui.adapters.git import WorkSnapshot
 from fleet_tui.adapters.tmux import require_tmux
 from fleet_tui.engine.actions.bringup import UpReport, up
+from fleet_tui.engine.actions.merge import IGNORED_SHOWN
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import log_event, update_state, write_atomic
+from fleet_tui.engine.text import listed
 from fleet_tui.errors import ActionRefused, ExternalCommandFailed, FleetError
 from fleet_tui.fleetfile import add_agent_text, remove_agent_text
 from fleet_tui.spec import parse_fleet
@@ -106,12 +111,29 @@ def check_removal(fleet: Fleet, name: str, *, delete_branch: bool = False, force
     _checked(fleet, remove_agent_text(_read(fleet), name, str(fleet.spec.path)))
 
 
+def _remove_worktree(fleet: Fleet, name: str, path: Path, snap: WorkSnapshot | None) -> str:
+    """Remove the stopped agent's worktree, unless it holds gitignored files: those are in no
+    commit and no snapshot, and removing it would delete them (`.env`, `build/`). Then it is kept
+    and they are named, as after `merge --remove-worktree`. What was done, in words."""
+    ignored = git.ignored_files(path)
+    if ignored:
+        log_event(fleet.layout, name, "worktree-kept", path=str(path), ignored=ignored[:50])
+        saved = f" (its uncommitted work is in {snap.ref})" if snap is not None else ""
+        return (
+            f"kept its worktree {path}: it holds gitignored files that are in no commit or snapshot "
+            f"({listed(ignored, IGNORED_SHOWN)}); move or delete them, then "
+            f"`git worktree remove --force {path}`{saved}"
+        )
+    git.remove_worktree(fleet.root, path, force=True)  # its changes are in the snapshot
+    return f"removed its worktree {path}"
+
+
 def remove_agent(
     fleet: Fleet, name: str, *, delete_branch: bool = False, force: bool = False, grace: float = 3.0
 ) -> RosterChange:
-    """Snapshot, stop the agent, close its pane, remove its worktree, take it out of the fleet
-    file; its branch stays unless `delete_branch` (refused when not merged into base, unless
-    `force`)."""
+    """Snapshot, stop the agent, close its pane, remove its worktree (kept when it holds gitignored
+    files, which are named), take it out of the fleet file; its branch stays unless `delete_branch`
+    (refused when not merged into base, unless `force`)."""
     check_removal(fleet, name, delete_branch=delete_branch, force=force)
     fleet.require_writable()
     agent = fleet.agent(name)
@@ -129,8 +151,7 @@ def remove_agent(
         done.append("stopped it and closed its pane")
     path = fleet.layout.worktree(name)
     if path in git.worktrees(fleet.root):
-        git.remove_worktree(fleet.root, path, force=True)  # its changes are in the snapshot
-        done.append(f"removed its worktree {path}")
+        done.append(_remove_worktree(fleet, name, path, snap))
     write_atomic(fleet.spec.path, remove_agent_text(_read(fleet), name, str(fleet.spec.path)))
     done.append(f"took it out of {fleet.spec.path.name}")
     with update_state(fleet.layout) as state:
