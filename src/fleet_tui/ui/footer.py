@@ -11,9 +11,19 @@ from textual.widgets._footer import FooterKey
 
 
 class FittingFooter(Footer):
+    """The Footer of every screen: the keys that fit in the terminal's width."""
+
+    _fitted_width = 0
+
+    def on_resize(self) -> None:
+        """What fits changed with the width (the main screen's Footer is also told by the app)."""
+        if self.app.size.width != self._fitted_width:
+            self.refresh(recompose=True)
+
     def compose(self) -> ComposeResult:
         items = list(super().compose())
         width = self.app.size.width  # the Footer spans the screen; its own size may not be known yet
+        self._fitted_width = width
         keys = [w for w in items if isinstance(w, FooterKey)]
         if not width or len(keys) != len(items):
             yield from items  # grouped keys: leave the layout to Textual

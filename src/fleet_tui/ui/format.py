@@ -30,6 +30,14 @@ STATUS_STYLE: dict[Status, str] = {
 }
 ATTENTION_STYLE = "on #5c4400"
 TABLE_CLOCK_STEP = 10.0  # seconds; see table_clock
+CLOCK_WIDTH = 5  # the widest age(): '2h04m', '3d02h'
+RUNTIME_WIDTH = len("runtime")  # its column's header: the ages line up under its right end
+# Status cells are padded to the widest status word with a one-digit exit code ("crashed(1)"), so
+# neither a ticking age nor a changing status widens the column and shifts the others (only an exit
+# code of two or more digits would, once).
+STATUS_WORD_WIDTH = max(len(s.value) for s in Status) + 2  # "starting", or "crashed(1)"
+# A process that has ended: its runtime is from its start to that end, not to now.
+ENDED: frozenset[Status] = frozenset({Status.EXITED, Status.CRASHED, Status.KILLED, Status.MERGED})
 LAST_LINE_WIDTH = 44  # until the table knows its width; then the last line takes what is free
 LAST_LINE_MIN = 12
 # The columns of the compact table (below COMPACT_BELOW terminal columns): who, how, what changed.
@@ -75,10 +83,12 @@ def duration(seconds: float | None) -> str:
 
 
 def age(seconds: float | None) -> str:
-    """An age in the agent table: whole minutes at the finest ('<1m', '7m', '2h04m', '3d02h').
+    """An age in the agent table: whole minutes at the finest ('<1m', '7m', '2h04m', '13h', '3d02h',
+    '12d').
 
     A person reads the table for what changed, not to watch clocks: ages ticking every second
-    made every row of a young fleet change every second, and each change repaints the table."""
+    made every row of a young fleet change every second, and each change repaints the table.
+    At most CLOCK_WIDTH characters, so a cell padded to it never grows as the clock ticks."""
     if seconds is None:
         return "-"
     s = max(0, int(seconds))
@@ -86,6 +96,10 @@ def age(seconds: float | None) -> str:
         return "<1m"
     if s < 3600:
         return f"{s // 60}m"
+    if 10 * 3600 <= s < 86400:
+        return f"{s // 3600}h"
+    if s >= 10 * 86400:
+        return f"{s // 86400}d"
     return duration(s)
 
 
@@ -109,6 +123,36 @@ def status_text(agent: AgentSnapshot, now: float, clock: Callable[[float], str] 
     return text
 
 
+def status_cell(agent: AgentSnapshot, now: float) -> Text:
+    """The table's status: the word, then how long the agent has had it, at fixed widths (the age
+    right-aligned), so the cell never changes width as the clock ticks or the status changes."""
+    style = STATUS_STYLE.get(agent.status, "")
+    text = Text("● ", style=style)
+    text.append(status_word(agent).ljust(STATUS_WORD_WIDTH), style=style)
+    text.append(" " + age(now - agent.status_since).rjust(CLOCK_WIDTH), style="dim")
+    return text
+
+
+def runtime(agent: AgentSnapshot, now: float) -> float | None:
+    """How long the agent's process has run: from its start to now, or to its end once it has
+    ended (exited, crashed, killed, merged: the clock stops there). None before a first start."""
+    if agent.started_at is None:
+        return None
+    end = agent.status_since if agent.status in ENDED else now
+    return max(0.0, end - agent.started_at)
+
+
+def runtime_text(agent: AgentSnapshot, now: float) -> str:
+    """The runtime column: blank while the agent has had one status since its start (the status's
+    age is that same clock: one clock per state, not two near-equal ones), '-' before a start."""
+    started = agent.started_at
+    if started is None:
+        return "-".rjust(RUNTIME_WIDTH)
+    if agent.status not in ENDED and agent.status_since - started < 60:
+        return " " * RUNTIME_WIDTH
+    return age(runtime(agent, now)).rjust(RUNTIME_WIDTH)
+
+
 def overlap_names(agent: AgentSnapshot) -> list[str]:
     return sorted({n for names in agent.overlap.values() for n in names if n != agent.name})
 
@@ -126,8 +170,7 @@ def truncate(line: str, width: int) -> str:
 
 def row_clock(agent: AgentSnapshot, now: float) -> tuple[str, str]:
     """The parts of a row that change with the clock alone: status age and runtime."""
-    runtime = age(now - agent.started_at) if agent.started_at else "-"
-    return age(now - agent.status_since), runtime
+    return age(now - agent.status_since), runtime_text(agent, now)
 
 
 GATE_MARKS = {True: ("✓", "green"), False: ("✗", "bold red"), None: ("…", "dim")}
@@ -165,8 +208,8 @@ def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int
         restarts += " needs you"
     cells = (
         name,
-        status_text(agent, now, age),
-        Text(age(now - agent.started_at) if agent.started_at else "-"),
+        status_cell(agent, now),
+        Text(runtime_text(agent, now), style="dim" if agent.status in ENDED else ""),
         Text(str(len(agent.files)), style="" if agent.files else "dim"),
         lines_text(agent.added, agent.removed),
         Text(str(drift), style="bold red" if drift else "dim"),

@@ -14,13 +14,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from fleet_tui.attention import Need, attention_queue
 from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.report import FleetReport, build_report, duration_words
 from fleet_tui.timeline import MARK_GLYPH, rows, span_of
+from fleet_tui.ui.footer import FittingFooter
 from fleet_tui.ui.format import STATUS_STYLE, duration
 from fleet_tui.ui.host import AppMixin
 
@@ -114,7 +115,7 @@ class TimelineScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("reading the event log…", id="timeline-head")
         yield Static("", id="timeline")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.read_report()

@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Static, TextArea
 from textual.worker import Worker, get_current_worker
 
 from fleet_tui.engine.text import shown_path
 from fleet_tui.models import AgentSnapshot, FileChange
+from fleet_tui.ui.footer import FittingFooter
 from fleet_tui.ui.format import change_lines, scope_mark, state_text, status_text
 from fleet_tui.ui.host import Dashboard, dashboard
 from fleet_tui.ui.messages import DiffRead, FileStatesRead, ReadingFailed
@@ -54,7 +55,7 @@ class DiffScreen(Screen[None]):
         with Horizontal(id="diff-body"):
             yield DataTable(id="files", cursor_type="row")
             yield DiffView(id="diff")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#files", DataTable)

@@ -65,7 +65,7 @@ LogScreen #log-count {
     color: $text-muted;
 }
 LogScreen #log-filter Select {
-    width: 40;
+    width: 32;
 }
 LogScreen #log-table {
     height: 1fr;

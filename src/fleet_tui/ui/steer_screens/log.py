@@ -12,11 +12,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Select, Static
+from textual.widgets import DataTable, Select, Static
 from textual.worker import Worker
 
 from fleet_tui.engine.state import Event
 from fleet_tui.engine.text import format_details, format_time, plural
+from fleet_tui.ui.footer import FittingFooter
 from fleet_tui.ui.format import truncate
 from fleet_tui.ui.host import Dashboard, dashboard
 from fleet_tui.ui.steer_screens.base import ALL_AGENTS, STEER_CSS
@@ -61,7 +62,7 @@ class LogScreen(Screen[None]):
             yield Select(options, value=self.filter, allow_blank=False, id="log-agent")
             yield Static("", id="log-count")
         yield DataTable(id="log-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#log-table", DataTable)
