@@ -257,9 +257,16 @@ def test_a_corrupt_state_never_moves_the_pinned_base(make_fleet: Any) -> None:
     assert fleet.layout.state_file.read_text(encoding="utf-8") == "{oops"
 
 
-def test_several_processes_steering_one_fleet_at_once_lose_no_update(make_fleet: Any) -> None:
+def test_several_processes_steering_one_fleet_at_once_lose_no_update(
+    make_fleet: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from helpers import wait_for
+    from test_supervisor import in_thread
 
+    from fleet_tui.engine.actions import lifecycle
+
+    monkeypatch.setattr(lifecycle, "BACKOFF_FIRST", 0.2)  # 0.2, 0.4, 0.8 s: inside the others' run
+    cue = tmp_path / "crash-now"
     fleet = make_fleet(
         [
             {"name": "ka", "script": "say up\nidle\n"},
@@ -267,6 +274,13 @@ def test_several_processes_steering_one_fleet_at_once_lose_no_update(make_fleet:
             {"name": "sc", "script": "say up\nidle\n"},
             {"name": "sd", "script": 'write src/d.py "d = 1\\n"\nidle\n'},
             {"name": "me", "script": 'write src/e.py "e = 1\\n"\ncommit "e"\nexit 0\n'},
+            # Crashes at every run once cued: the supervisor's restart_on restarts it, up to its cap.
+            {
+                "name": "ar",
+                "script": f"wait-file {cue}\nexit 3\n",
+                "restart_on": ["crashed"],
+                "max_restarts": 3,
+            },
         ]
     )
     actions.up(fleet)
@@ -282,9 +296,19 @@ def test_several_processes_steering_one_fleet_at_once_lose_no_update(make_fleet:
         ["snapshot", *args, "sd"],
         ["merge", *args, "me", "-y"],
     ]
-    procs = [subprocess.Popen([exe, *c], stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for c in commands]
-    while any(p.poll() is None for p in procs):  # state.json parses at every moment
-        json.loads(fleet.layout.state_file.read_text(encoding="utf-8"))
+    with in_thread(fleet):  # the supervisor: a sixth writer, restarting `ar` meanwhile
+        cue.touch()
+        procs = [
+            subprocess.Popen([exe, *c], stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for c in commands
+        ]
+
+        def settled() -> bool:
+            json.loads(fleet.layout.state_file.read_text(encoding="utf-8"))  # parses at every moment
+            return (
+                all(p.poll() is not None for p in procs) and load_state(fleet.layout).agent("ar").needs_human
+            )
+
+        wait_for(settled, timeout=60, interval=0.0, what="the five commands and ar's restarts")
     outputs = [p.communicate()[0].decode() for p in procs]
     assert [p.returncode for p in procs] == [0] * 5, outputs
     state = load_state(fleet.layout)
@@ -296,5 +320,13 @@ def test_several_processes_steering_one_fleet_at_once_lose_no_update(make_fleet:
     )
     assert state.agent("me").phase is Phase.MERGED
     assert state.agent("sc").phase is Phase.RUNNING and state.agent("sd").phase is Phase.RUNNING
-    kinds = {(e.agent, e.event) for e in read_events(fleet.layout)}
+    # Every automatic restart counted (none lost to a concurrent write), then the cap held.
+    assert (state.agent("ar").restarts, state.agent("ar").run, state.agent("ar").needs_human) == (3, 4, True)
+    events = read_events(fleet.layout)
+    assert [e.details["attempt"] for e in events if e.agent == "ar" and e.event == "restart"] == [1, 2, 3]
+    kinds = {(e.agent, e.event) for e in events}
     assert {("ka", "kill"), ("rb", "restart"), ("sc", "send"), ("sd", "snapshot"), ("me", "merged")} <= kinds
+    assert ("ar", "needs-human") in kinds
+    # And they did run at once: the supervisor restarted `ar` before the commands were through.
+    ended = max(e.time for e in events if e.agent in ("ka", "rb", "sc", "sd", "me"))
+    assert min(e.time for e in events if e.agent == "ar" and e.event == "restart") < ended
