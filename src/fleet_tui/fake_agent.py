@@ -40,6 +40,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -83,94 +86,148 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], capture_output=True, text=True, check=False)
 
 
+@dataclass(frozen=True)
+class Run:
+    """What the steps of one run can read: the task, the handoff, and how fast time passes."""
+
+    prompt: Path | None
+    handoff: Path | None
+    speed: float
+
+
+PATH_STEPS = ("write", "append", "delete", "binary", "touch", "wait-file")  # $VARS expanded in args[0]
+
+
 def run_step(line: str, prompt: Path | None, handoff: Path | None, speed: float) -> None:
     verb, _, rest = line.partition(" ")
     args = shlex.split(rest) if rest else []
-    if verb in ("write", "append", "delete", "binary", "touch", "wait-file") and args:
+    if verb in PATH_STEPS and args:
         args[0] = os.path.expandvars(args[0])
-    if verb in ("if-file", "unless-file"):
-        cue, *step = args
-        if step and Path(os.path.expandvars(cue)).exists() == (verb == "if-file"):
-            run_step(shlex.join(step), prompt, handoff, speed)
-        return
-    if verb == "touch":
-        Path(args[0]).parent.mkdir(parents=True, exist_ok=True)
-        Path(args[0]).touch()
-        return
-    if verb == "say":
-        _print(_text(" ".join(args)))
-    elif verb == "sleep":
-        time.sleep(float(args[0]) / speed)
-    elif verb in ("write", "append"):
-        fire("PreToolUse", tool_name="Write")
-        path = Path(args[0])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a" if verb == "append" else "w", encoding="utf-8") as fh:
-            fh.write(_text(" ".join(args[1:])))
-        _print(f"  ✎ {'edited' if verb == 'append' else 'wrote'} {path}")
-        fire("PostToolUse", tool_name="Write")
-    elif verb == "delete":
-        Path(args[0]).unlink(missing_ok=True)
-        _print(f"  ✗ deleted {args[0]}")
-    elif verb == "rename":
-        Path(args[1]).parent.mkdir(parents=True, exist_ok=True)
-        Path(args[0]).rename(args[1])
-        _print(f"  → renamed {args[0]} to {args[1]}")
-    elif verb == "binary":
-        Path(args[0]).parent.mkdir(parents=True, exist_ok=True)
-        Path(args[0]).write_bytes(bytes(range(256)) * (int(args[1]) // 256 + 1))
-        _print(f"  ✎ wrote binary {args[0]}")
-    elif verb == "commit":
-        _git("add", "-A")
-        if _git("diff", "--cached", "--quiet").returncode != 0:
-            _git("commit", "-q", "-m", " ".join(args))
-            _print(f"  ● committed: {' '.join(args)}")
-    elif verb == "ask":
-        fire("PreToolUse", tool_name="Bash")
-        _print(_text(" ".join(args)) + " [y/n] ", end="")
-        fire("Notification", notification_type="permission_prompt", message="Fake needs your permission")
-        answer = sys.stdin.readline().strip().lower()
-        _print("  ok, going ahead" if answer.startswith("y") else "  ok, leaving it as it is")
-    elif verb == "wait-file":
-        while not Path(args[0]).exists():
-            time.sleep(0.05)
-    elif verb == "work":
-        seconds, text = float(args[0]) / speed, _text(" ".join(args[1:]))
-        end = time.monotonic() + seconds
-        i = 0
-        while time.monotonic() < end:
-            _print(f"{SPINNER[i % len(SPINNER)]} {text} ({i + 1})")
-            i += 1
-            time.sleep(min(0.5, max(0.05, end - time.monotonic())))
-    elif verb == "show-prompt":
-        _print("Task:")
-        _print(prompt.read_text(encoding="utf-8") if prompt and prompt.exists() else "(none)")
-    elif verb == "show-handoff":
-        _print("Handoff received:")
-        _print(handoff.read_text(encoding="utf-8") if handoff and handoff.exists() else "(none)")
-    elif verb == "orphan":
-        child = subprocess.Popen(
-            [sys.executable, "-c", _ORPHAN],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        assert child.stdout is not None
-        child.stdout.readline()  # it has installed its SIGTERM handler
-        child.stdout.close()
-        _print(f"  started background helper {child.pid}")
-    elif verb == "hook":
-        fire(args[0], **({"notification_type": args[1]} if len(args) > 1 else {}))
-    elif verb == "exit":
-        fire("SessionEnd", reason="exit")
-        _print(f"done, exiting with {args[0] if args else 0}")
-        sys.exit(int(args[0]) if args else 0)
-    elif verb == "crash":
-        raise RuntimeError(" ".join(args) or "the fake agent crashed on cue")
-    elif verb == "idle":
-        idle()
-    else:
+    step = STEPS.get(verb)
+    if step is None:
         raise SystemExit(f"fake agent: unknown step {line!r}")
+    step(args, Run(prompt, handoff, speed))
+
+
+def _if_file(args: list[str], run: Run, *, present: bool = True) -> None:
+    cue, *step = args
+    if step and Path(os.path.expandvars(cue)).exists() == present:
+        run_step(shlex.join(step), run.prompt, run.handoff, run.speed)
+
+
+def _touch(args: list[str], run: Run) -> None:
+    Path(args[0]).parent.mkdir(parents=True, exist_ok=True)
+    Path(args[0]).touch()
+
+
+def _write(args: list[str], run: Run, *, append: bool = False) -> None:
+    fire("PreToolUse", tool_name="Write")
+    path = Path(args[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a" if append else "w", encoding="utf-8") as fh:
+        fh.write(_text(" ".join(args[1:])))
+    _print(f"  ✎ {'edited' if append else 'wrote'} {path}")
+    fire("PostToolUse", tool_name="Write")
+
+
+def _delete(args: list[str], run: Run) -> None:
+    Path(args[0]).unlink(missing_ok=True)
+    _print(f"  ✗ deleted {args[0]}")
+
+
+def _rename(args: list[str], run: Run) -> None:
+    Path(args[1]).parent.mkdir(parents=True, exist_ok=True)
+    Path(args[0]).rename(args[1])
+    _print(f"  → renamed {args[0]} to {args[1]}")
+
+
+def _binary(args: list[str], run: Run) -> None:
+    Path(args[0]).parent.mkdir(parents=True, exist_ok=True)
+    Path(args[0]).write_bytes(bytes(range(256)) * (int(args[1]) // 256 + 1))
+    _print(f"  ✎ wrote binary {args[0]}")
+
+
+def _commit(args: list[str], run: Run) -> None:
+    _git("add", "-A")
+    if _git("diff", "--cached", "--quiet").returncode != 0:
+        _git("commit", "-q", "-m", " ".join(args))
+        _print(f"  ● committed: {' '.join(args)}")
+
+
+def _ask(args: list[str], run: Run) -> None:
+    fire("PreToolUse", tool_name="Bash")
+    _print(_text(" ".join(args)) + " [y/n] ", end="")
+    fire("Notification", notification_type="permission_prompt", message="Fake needs your permission")
+    answer = sys.stdin.readline().strip().lower()
+    _print("  ok, going ahead" if answer.startswith("y") else "  ok, leaving it as it is")
+
+
+def _wait_file(args: list[str], run: Run) -> None:
+    while not Path(args[0]).exists():
+        time.sleep(0.05)
+
+
+def _work(args: list[str], run: Run) -> None:
+    seconds, text = float(args[0]) / run.speed, _text(" ".join(args[1:]))
+    end = time.monotonic() + seconds
+    i = 0
+    while time.monotonic() < end:
+        _print(f"{SPINNER[i % len(SPINNER)]} {text} ({i + 1})")
+        i += 1
+        time.sleep(min(0.5, max(0.05, end - time.monotonic())))
+
+
+def _show(title: str, path: Path | None) -> None:
+    _print(title)
+    _print(path.read_text(encoding="utf-8") if path and path.exists() else "(none)")
+
+
+def _orphan(args: list[str], run: Run) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert child.stdout is not None
+    child.stdout.readline()  # it has installed its SIGTERM handler
+    child.stdout.close()
+    _print(f"  started background helper {child.pid}")
+
+
+def _exit(args: list[str], run: Run) -> None:
+    fire("SessionEnd", reason="exit")
+    _print(f"done, exiting with {args[0] if args else 0}")
+    sys.exit(int(args[0]) if args else 0)
+
+
+def _crash(args: list[str], run: Run) -> None:
+    raise RuntimeError(" ".join(args) or "the fake agent crashed on cue")
+
+
+STEPS: dict[str, Callable[[list[str], Run], None]] = {
+    "if-file": _if_file,
+    "unless-file": partial(_if_file, present=False),
+    "touch": _touch,
+    "say": lambda args, run: _print(_text(" ".join(args))),
+    "sleep": lambda args, run: time.sleep(float(args[0]) / run.speed),
+    "write": _write,
+    "append": partial(_write, append=True),
+    "delete": _delete,
+    "rename": _rename,
+    "binary": _binary,
+    "commit": _commit,
+    "ask": _ask,
+    "wait-file": _wait_file,
+    "work": _work,
+    "show-prompt": lambda args, run: _show("Task:", run.prompt),
+    "show-handoff": lambda args, run: _show("Handoff received:", run.handoff),
+    "orphan": _orphan,
+    "hook": lambda args, run: fire(args[0], **({"notification_type": args[1]} if len(args) > 1 else {})),
+    "exit": _exit,
+    "crash": _crash,
+    "idle": lambda args, run: idle(),
+}
 
 
 # A background helper that ignores SIGTERM and SIGHUP, like the stray (nohup'd) processes some

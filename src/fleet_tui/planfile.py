@@ -85,30 +85,39 @@ def plan_markdown(
         lines += [f"fleet `{snapshot.fleet}` on `{snapshot.base}`, kept current while the fleet runs.", ""]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     predicted = predictions(overlaps, coupling)
-    for row in rows:
-        cells = [
-            f"**{cell(row.agent)}**",
-            f"`{row.branch}`",
-            cell(str(row.worktree)),
-            cell(code_list(row.scope)),
-            cell(", ".join(row.depends_on)),
-            cell("; ".join(predicted.get(row.agent, []))),
-        ]
-        if snapshot is None:
-            cells.append("planned")
-        else:
-            agent = snapshot.agent(row.agent)
-            if agent is None:
-                cells += ["-", "-", "-"]
-            else:
-                status = agent.status.value + (f" ({agent.exit_code})" if agent.exit_code else "")
-                if agent.needs_human:
-                    status += ", needs a person"
-                others = sorted({n for names in agent.overlap.values() for n in names})
-                actual = f"{', '.join(others)} ({len(agent.overlap)} files)" if others else ""
-                cells += [cell(status), cell(code_list(agent.drift)), cell(actual)]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "## Predicted collisions", ""]
+    lines += [
+        "| " + " | ".join(_row_cells(row, predicted.get(row.agent, []), snapshot)) + " |" for row in rows
+    ]
+    lines += ["", "## Predicted collisions", "", *_predicted_lines(overlaps, coupling)]
+    if snapshot is not None:
+        lines += ["", "## What happened", "", *_happened_lines(snapshot, merges, conflicts)]
+    return "\n".join(lines) + "\n"
+
+
+def _row_cells(row: PlanRowLike, predicted: list[str], snapshot: FleetSnapshot | None) -> list[str]:
+    cells = [
+        f"**{cell(row.agent)}**",
+        f"`{row.branch}`",
+        cell(str(row.worktree)),
+        cell(code_list(row.scope)),
+        cell(", ".join(row.depends_on)),
+        cell("; ".join(predicted)),
+    ]
+    if snapshot is None:
+        return [*cells, "planned"]
+    agent = snapshot.agent(row.agent)
+    if agent is None:
+        return [*cells, "-", "-", "-"]
+    status = agent.status.value + (f" ({agent.exit_code})" if agent.exit_code else "")
+    if agent.needs_human:
+        status += ", needs a person"
+    others = sorted({n for names in agent.overlap.values() for n in names})
+    actual = f"{', '.join(others)} ({len(agent.overlap)} files)" if others else ""
+    return [*cells, cell(status), cell(code_list(agent.drift)), cell(actual)]
+
+
+def _predicted_lines(overlaps: Sequence[OverlapEntry], coupling: Coupling | None) -> list[str]:
+    lines: list[str] = []
     if not overlaps and not (coupling and (coupling.pairs or coupling.joints)):
         lines.append("none: no file is in two scopes and no two scopes changed together in history")
     for entry in overlaps:
@@ -123,15 +132,20 @@ def plan_markdown(
         lines.append(f"- joint `{cell(joint.path)}` in {', '.join(joint.agents)}: {joint.why}")
     if coupling is not None:
         lines += ["", f"history read: {coupling.commits} commits ({coupling.skipped} too large to count)"]
-    if snapshot is not None:
-        lines += ["", "## What happened", ""]
-        happened = [f"- overlap `{cell(e.path)}`: {', '.join(e.agents)}" for e in snapshot.overlaps]
-        lines += happened or ["- no file changed by two agents so far"]
-        for name, refused in sorted((conflicts or {}).items()):
-            lines.append(f"- merge of {name} refused: conflicts in {code_list(refused)}")
-        order = " -> ".join(name for name, _ in merges)
-        lines += ["", f"merge order: {order or 'nothing merged yet'}"]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _happened_lines(
+    snapshot: FleetSnapshot,
+    merges: Sequence[tuple[str, float]],
+    conflicts: Mapping[str, Sequence[str]] | None,
+) -> list[str]:
+    happened = [f"- overlap `{cell(e.path)}`: {', '.join(e.agents)}" for e in snapshot.overlaps]
+    lines = happened or ["- no file changed by two agents so far"]
+    for name, refused in sorted((conflicts or {}).items()):
+        lines.append(f"- merge of {name} refused: conflicts in {code_list(refused)}")
+    order = " -> ".join(name for name, _ in merges)
+    return [*lines, "", f"merge order: {order or 'nothing merged yet'}"]
 
 
 def stamped(text: str, at: float) -> str:

@@ -180,6 +180,52 @@ def check_verify(agent: Agent, code: int | None) -> Check:
     return Check("verify", False, f"`{agent.verify}` {how} on the merge result")
 
 
+def check_agent(fleet: Fleet, agent: Agent) -> list[Check]:
+    """Refusals that concern the agent itself: already merged, or a reviewer."""
+    checks: list[Check] = []
+    if load_state(fleet.layout).agent(agent.name).phase == Phase.MERGED:
+        checks.append(Check("agent", False, f"{agent.name} is already merged into {fleet.base}"))
+    if agent.is_reviewer:
+        checks.append(
+            Check(
+                "agent", False, f"{agent.name} reviews {agent.reviews}: a reviewer's changes are never merged"
+            )
+        )
+    return checks
+
+
+def check_branch(agent: Agent, path: Path) -> list[Check]:
+    on = git.current_branch(path)
+    if on == agent.branch:
+        return []
+    return [Check("branch", False, off_branch_words(agent.name, path, on, agent.branch))]
+
+
+def check_worktree(fleet: Fleet, name: str, path: Path) -> Check | None:
+    """A worktree that is missing or no longer this repository's: nothing else can be checked."""
+    if not path.exists():
+        return Check("worktree", False, f"the worktree {path} does not exist: run `fleet-tui up`")
+    problem = fleet.worktree_problem(name)
+    return Check("worktree", False, problem) if problem else None
+
+
+def _verify(
+    fleet: Fleet,
+    name: str,
+    base_head: str,
+    candidate: str,
+    result: git.MergeCheck,
+    timeout: float,
+    cancel: Callable[[], bool] | None,
+) -> tuple[int | None, str]:
+    """Verify on the merge result; not run (no code) when the merge conflicts."""
+    if not result.clean:
+        return None, f"[fleet-tui] verify not run: the merge with {fleet.base} conflicts"
+    return verify_merge_result(
+        fleet, name, base_head, candidate, result.tree, timeout, cancel, purpose="preflight"
+    )
+
+
 # -- preflight and merge ------------------------------------------------------------------------------
 
 
@@ -198,27 +244,15 @@ def preflight(
     agent = fleet.agent(name)
     root, base = fleet.root, fleet.base
     base_head = git.rev_parse(root, base)
-    checks: list[Check] = []
-    if load_state(fleet.layout).agent(name).phase == Phase.MERGED:
-        checks.append(Check("agent", False, f"{name} is already merged into {base}"))
-    if agent.is_reviewer:
-        checks.append(
-            Check("agent", False, f"{name} reviews {agent.reviews}: a reviewer's changes are never merged")
-        )
+    checks = check_agent(fleet, agent)
     path = fleet.layout.worktree(name)
-    if not path.exists():
-        checks.append(Check("worktree", False, f"the worktree {path} does not exist: run `fleet-tui up`"))
-        return Preflight(name, base, base_head, "", tuple(checks))
-    problem = fleet.worktree_problem(name)
-    if problem:
-        checks.append(Check("worktree", False, problem))
-        return Preflight(name, base, base_head, "", tuple(checks))
+    unusable = check_worktree(fleet, name, path)
+    if unusable is not None:
+        return Preflight(name, base, base_head, "", (*checks, unusable))
     # Only the agent's branch is merged, whatever its worktree has checked out: an agent that
     # switched branches must not have that other branch merged (and be marked merged) instead.
     tip = git.rev_parse(root, agent.branch)
-    on = git.current_branch(path)
-    if on != agent.branch:
-        checks.append(Check("branch", False, off_branch_words(name, path, on, agent.branch)))
+    checks += check_branch(agent, path)
     checks += check_git_busy(fleet, agent, path)
     uncommitted = tuple(git.uncommitted_files(path))
     commits = tuple(git.commits_since(path, base))
@@ -235,17 +269,10 @@ def preflight(
         check_conflicts(fleet, result.conflicts, result.clean),
         check_base(fleet, result.tree if result.clean else None),
     ]
-    ignored = check_ignored(path)
-    if ignored is not None:
-        checks.append(ignored)
+    checks += [c for c in (check_ignored(path),) if c is not None]
     code, output = (None, "")
     if agent.verify is not None and run_verify:
-        if result.clean:
-            code, output = verify_merge_result(
-                fleet, name, base_head, candidate, result.tree, verify_timeout, cancel, purpose="preflight"
-            )
-        else:
-            output = f"[fleet-tui] verify not run: the merge with {base} conflicts"
+        code, output = _verify(fleet, name, base_head, candidate, result, verify_timeout, cancel)
     if agent.verify is None or run_verify:
         checks.append(check_verify(agent, code))
     return Preflight(
