@@ -3,6 +3,7 @@ that another repository made. Real tmux, real git, the scripted fake agent, the 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,8 @@ def test_a_tmux_server_killed_from_outside_shows_down_and_up_resumes_the_agents(
         text.returncode == 0 and "tmux server" in text.stdout and "Traceback" not in text.stdout + text.stderr
     )
     assert "tmux server" in summary_text(down).plain  # the dashboard's header says the same
+    watched = json.loads(cli(fleet, "watch", "--json", "--count", "1").stdout.splitlines()[0])
+    assert watched["session_alive"] is False and "tmux server" in watched["down_reason"]
     lost = [e for e in read_events(fleet.layout) if e.event == "session-down"]
     assert len(lost) == 1 and "tmux server" in lost[0].details["reason"]
     log = fleet.layout.supervisor_log.read_text(encoding="utf-8")

@@ -54,7 +54,7 @@ def _emit(as_json: bool, line: dict[str, Any], before: dict[str, Any] | None) ->
         return
     when = time.strftime("%H:%M:%S", time.localtime(line.get("time") or time.time()))
     if line["type"] == "fleet":
-        state = "up" if line["session_alive"] else "DOWN"
+        state = "up" if line["session_alive"] else f"DOWN ({line.get('down_reason') or 'no session'})"
         out.print(
             f"{when}  fleet {line['fleet']}: session {state}, supervisor {line['supervisor']}", markup=False
         )
@@ -98,6 +98,7 @@ def watch(
                     "type": "fleet",
                     "fleet": snapshot.fleet,
                     "session_alive": snapshot.session_alive,
+                    "down_reason": snapshot.down_reason,
                     "supervisor": "running" if state.fresh() else "not running",
                 }
                 if now_fleet != fleet_line:

@@ -1,6 +1,6 @@
 """The dashboard's alerts to the terminal it runs in: an OSC 9 notification per agent that needs
-the person (a terminal emulator that knows OSC 9 — iTerm2, WezTerm, kitty, Windows Terminal,
-foot, ... — shows it as a desktop notification even when its window is in the background), and
+the person (a terminal emulator that knows OSC 9, such as iTerm2, WezTerm or Ghostty, shows it as
+a desktop notification even when its window is in the background; others ignore it), and
 the bell. Never for the agent the dashboard shows: the person is looking at it.
 
 Inside tmux an OSC 9 reaches the outer terminal only through tmux's passthrough (DCS `tmux;`,
