@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from fleet_tui.engine.state import lock_held
+
 LOCK_NAME = "dashboard.lock"
 VIEWING_DIR = "viewing"
 VIEW_BEAT = 3.0  # seconds between a dashboard's refreshes of what it shows
@@ -44,20 +46,7 @@ def dashboard_open(state_dir: Path) -> Iterator[None]:
 
 def dashboard_is_open(state_dir: Path) -> bool:
     """True while some process holds the dashboard lock of this fleet."""
-    path = state_dir / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # closing drops the exclusive lock if we got it
-    return False
+    return lock_held(state_dir / LOCK_NAME, holder="shared")
 
 
 class ViewReport:

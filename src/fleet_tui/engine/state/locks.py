@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from fleet_tui.engine.state.layout import Layout
 from fleet_tui.errors import EnvironmentProblem
@@ -94,3 +95,24 @@ def up_lock(layout: Layout, timeout: float = 300.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def lock_held(path: Path, *, holder: Literal["shared", "exclusive"]) -> bool:
+    """True when some process holds a flock on `path`, taken the way `holder` says.
+
+    The probe takes the lock that conflicts with the holder's (exclusive against shared holders,
+    shared against an exclusive one: two shared probes never see each other) and lets it go at once."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    probe = fcntl.LOCK_EX if holder == "shared" else fcntl.LOCK_SH
+    try:
+        fcntl.flock(fd, probe | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing drops the probe's lock if it got it
+    return False

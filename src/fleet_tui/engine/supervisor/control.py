@@ -7,21 +7,19 @@ lifetime, which is also how others tell whether it runs (no pid file to go stale
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import ValidationError
 
 from fleet_tui.adapters import processes
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import AGENT_MARKER
-from fleet_tui.engine.state import Layout
+from fleet_tui.engine.state import Layout, lock_held
 from fleet_tui.errors import EnvironmentProblem
 from fleet_tui.models import FleetSnapshot
 
@@ -54,24 +52,9 @@ class SupervisorStatus:
         return words
 
 
-def _lock_held(path: Path) -> bool:
-    """True when some process holds the flock on `path` (the supervisor, for its lifetime)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # also drops the shared lock we may have taken
-    return False
-
-
 def status(layout: Layout) -> SupervisorStatus:
     """Whether the fleet's supervisor runs, and what it last said about itself."""
-    running = _lock_held(layout.supervisor_lock)
+    running = lock_held(layout.supervisor_lock, holder="exclusive")
     try:
         info = json.loads(layout.supervisor_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -160,7 +143,7 @@ def stop(layout: Layout, timeout: float = 10.0) -> bool:
         return False
     processes.signal_pid(current.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _lock_held(layout.supervisor_lock):
+    while lock_held(layout.supervisor_lock, holder="exclusive"):
         if time.monotonic() > deadline:
             processes.signal_pid(current.pid, signal.SIGKILL)
             time.sleep(0.2)
