@@ -155,3 +155,17 @@ def test_a_session_of_our_name_made_by_another_repository_is_not_read_as_ours(
     assert f"belongs to {mine.root}" in (one_off.down_reason or "")
     own = Monitor(mine).tick()
     assert own.session_alive and own.agent("alpha").pane_id is not None  # type: ignore[union-attr]
+
+
+def test_a_supervisor_started_before_the_first_up_leaves_the_fleet_able_to_come_up(make_fleet: Any) -> None:
+    fleet = make_fleet([{"name": "alpha", "script": "say hello\nidle\n"}])
+    # `watch` (like a dashboard opened first) starts the supervisor on a fleet never brought up.
+    watched = cli(fleet, "watch", "--json", "--count", "1")
+    assert watched.returncode == 0, watched.stderr
+    assert json.loads(watched.stdout.splitlines()[0])["session_alive"] is False
+    assert supervisor.status(fleet.layout).running
+    wait_for(lambda: [e for e in read_events(fleet.layout) if e.event == "status"], what="it watched")
+    up = cli(fleet, "up", "--no-ui")
+    assert up.returncode == 0, up.stdout + up.stderr  # not "state.json is missing ... cannot tell the base"
+    wait_for(lambda: "hello" in screen_of(fleet, "alpha"), what="alpha started")
+    assert load_state(fleet.layout).base == "main"

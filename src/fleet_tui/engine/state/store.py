@@ -91,7 +91,7 @@ def load_state(layout: Layout) -> FleetState:
     if state is not None:
         return state
     backup, why_backup = _parse_state(layout.backup_file)
-    if backup is None and why == why_backup == "missing" and not has_events(layout):
+    if backup is None and why == why_backup == "missing" and not _ever_up(layout):
         return FleetState()  # never brought up: nothing to recover
     source = f"its backup {layout.backup_file.name}"
     if backup is None:
@@ -106,6 +106,20 @@ def load_state(layout: Layout) -> FleetState:
         )
     _recover(layout, backup, f"{layout.state_file.name} was {why}: recovered from {source}")
     return backup
+
+
+# What watching a fleet logs (a supervisor about itself, the session, what it saw): a supervisor
+# started on a fleet never brought up (by a dashboard or `watch`) writes these, and that must not
+# make the fleet look damaged. Every other event means the fleet was up.
+WATCH_EVENTS = frozenset(
+    {"supervisor-started", "supervisor-stopped", "session-down", "session-up", "status", "drift", "overlap",
+     "attention"}
+)  # fmt: skip
+
+
+def _ever_up(layout: Layout) -> bool:
+    """Whether the event log says the fleet was ever brought up (anything but watching it)."""
+    return has_events(layout) and any(e.event not in WATCH_EVENTS for e in EventLog(layout).read())
 
 
 def _recover(layout: Layout, state: FleetState, message: str) -> None:
