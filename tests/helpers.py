@@ -3,7 +3,9 @@ instead of sleeping), comparing file trees, reading an agent's pane."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +16,9 @@ from fleet_tui.engine.monitor import Monitor
 from fleet_tui.models import FleetSnapshot, PaneReading
 
 T = TypeVar("T")
+
+# The installed `fleet-tui` console script beside this interpreter: tests run it as a person would.
+FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 
 
 def wait_for(fn: Callable[[], T], timeout: float = 20.0, interval: float = 0.1, what: str = "") -> T:
@@ -82,3 +87,20 @@ def pane_text(fleet: Fleet, name: str) -> str:
         ["tmux", "-L", fleet.tmux.socket, "capture-pane", "-p", "-t", pane_id],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+
+
+def fleet_cli(
+    fleet: Fleet, *args: str, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `fleet-tui ARGS` on this fleet (its repository and fleet file) in a process of its own."""
+    return subprocess.run(
+        [FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path), *args],
+        input=stdin, capture_output=True, text=True, check=False, timeout=timeout,
+    )  # fmt: skip
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -10,7 +10,6 @@ import re
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import threading
 import time
@@ -19,13 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from helpers import wait_for
+from helpers import FLEET_TUI, wait_for
 
 from fleet_tui.engine import actions, presence
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import read_events
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 OSC9 = re.compile(rb"\x1b\]9;(.*?)\x07")
 OSC = re.compile(rb"\x1b\][^\x07\x1b]*\x07")  # any OSC ended by BEL (Textual sets the cursor shape so)
 

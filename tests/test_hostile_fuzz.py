@@ -8,19 +8,17 @@ import json
 import random
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import git
-from helpers import wait_for
+from helpers import FLEET_TUI, wait_for
 
 from fleet_tui.engine import actions
 from fleet_tui.engine.fleet import Fleet
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 SEEDS = range(6)  # each seed: one kind of corruption in turn plus 0-2 random ones, then every command
 COMMANDS: tuple[tuple[str, ...], ...] = (
     ("status", "--sample", "0"),

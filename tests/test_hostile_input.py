@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import git
+from helpers import FLEET_TUI
 
 from fleet_tui.engine.fleet import Fleet
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 AGENT = '[[agent]]\nname = "api"\ntask = "t"\nscope = ["src/**"]\ncommand = "true"\n'
 
 

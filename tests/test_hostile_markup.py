@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from helpers import wait_for
+from helpers import fleet_cli, until, wait_for
 from textual.widgets import DataTable, Input, Static
 
 from fleet_tui.engine import actions
@@ -21,26 +16,10 @@ from fleet_tui.ui.steer_screens import KillScreen, LogScreen, MergeScreen
 from fleet_tui.ui.widgets import AgentDetail, PanePreview
 
 SIZE = (160, 50)
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 TASK = "[Bold]x marks the spot [/] and [red]this[/red]"
 VERIFY = "echo '[/] verify [b]out' && true"
 FILE = "docs/[/]zz.txt"
 SENT = "[/] sent [bold]text"
-
-
-def cli(fleet: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path), *args],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-
-
-async def until(pilot: Any, check: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await pilot.pause(0.05)
 
 
 def shown(widget: Any) -> str:
@@ -144,11 +123,13 @@ def test_the_cli_prints_markup_in_data_as_text(make_fleet: Any) -> None:
             }
         ]
     )
-    plan = cli(fleet, "plan")
+    plan = fleet_cli(fleet, "plan")
     assert plan.returncode == 0 and "'[/]nothing'" in plan.stderr, plan.stderr
     actions.up(fleet)
-    wait_for(lambda: FILE in cli(fleet, "status", "--sample", "0").stdout, what="the drifted file in status")
-    unknown = cli(fleet, "send", "x[/]y", "hi")
+    wait_for(
+        lambda: FILE in fleet_cli(fleet, "status", "--sample", "0").stdout, what="the drifted file in status"
+    )
+    unknown = fleet_cli(fleet, "send", "x[/]y", "hi")
     assert unknown.returncode == 2 and "no agent named 'x[/]y'" in unknown.stderr, unknown.stderr
     for result in (plan, unknown):
         assert "Traceback" not in result.stderr

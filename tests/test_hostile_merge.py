@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,12 +13,11 @@ from typing import Any
 
 import pytest
 from conftest import REPO_FILES, git, write_files
-from helpers import until, wait_for
+from helpers import FLEET_TUI, fleet_cli, until, wait_for
 from textual.widgets import Button
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.engine import actions, pipeline, roster
-from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import load_state
 from fleet_tui.errors import EnvironmentProblem, ExternalCommandFailed
 from fleet_tui.models import Status
@@ -123,15 +121,6 @@ def test_disk_full_during_a_merge_is_undone_or_said(small_fs: Path) -> None:
 
 # -- a read-only .fleet/ and a full disk: refused before anything is done ---------------------------
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
-
-
-def cli(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path), *args],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-
 
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
@@ -173,7 +162,7 @@ def test_a_read_only_fleet_folder_is_refused_before_anything_is_done(
         ("down",),
         ("up", "--no-ui"),
     ):
-        result = cli(fleet, *args)
+        result = fleet_cli(fleet, *args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr and "cannot write" in result.stderr, (args, result.stderr)
         assert "nothing was done" in result.stderr

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
-from pathlib import Path
 from typing import Any
 
-from helpers import wait_for
+from helpers import FLEET_TUI, wait_for
 
 from fleet_tui.engine import actions
 from fleet_tui.engine.monitor.watcher import Watcher
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 BAD = b"bad-\xff-name.txt"
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import git, write_files
-from helpers import wait_for
+from helpers import FLEET_TUI, until, wait_for
 
 from fleet_tui.adapters import git as gitad
 from fleet_tui.adapters import processes
@@ -24,7 +22,6 @@ from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.source import LiveSource
 from fleet_tui.ui.steer_screens import MergeScreen
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 # The shell's child in the background, and a grandchild in the foreground: all must end. Only
 # they carry the mark (the agent's own processes must not be counted).
 HANGING = "VERIFY_MARK={mark} sleep 300 & VERIFY_MARK={mark} sh -c 'sleep 300'"
@@ -68,14 +65,6 @@ def test_verify_timeout_ends_the_whole_process_group(make_fleet: Any) -> None:
     assert result.returncode == 1 and "timed out" in result.stderr, result.stdout + result.stderr
     assert time.monotonic() - started < 30
     assert verify_processes(mark) == set(), "no verify process outlives the timeout"
-
-
-async def until(pilot: Any, check: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await pilot.pause(0.05)
 
 
 def preflight_processes(mark: str) -> set[int]:

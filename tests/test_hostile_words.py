@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
+from helpers import fleet_cli
+
 from fleet_tui.engine import actions
-
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
-
-
-def cli(fleet: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path), *args],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
 
 
 def test_status_summarises_thousands_of_drifted_files(make_fleet: Any) -> None:
@@ -26,7 +16,7 @@ def test_status_summarises_thousands_of_drifted_files(make_fleet: Any) -> None:
     out_of_scope.mkdir(parents=True)
     for i in range(3000):
         (out_of_scope / f"page_{i:05}.md").write_text("x\n")
-    result = cli(fleet, "status", "--sample", "0")
+    result = fleet_cli(fleet, "status", "--sample", "0")
     assert result.returncode == 0, result.stderr
     drift = next(line for line in result.stdout.splitlines() if line.startswith("drift alpha:"))
     assert "… and 2980 more" in drift and len(drift) < 2000, drift[:200]
@@ -36,6 +26,6 @@ def test_kill_says_what_it_will_snapshot_before_it_has(make_fleet: Any) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "idle"}])
     actions.up(fleet)
     (fleet.layout.worktree("alpha") / "src" / "new.py").write_text("x\n")
-    result = cli(fleet, "kill", "alpha", "--yes")
+    result = fleet_cli(fleet, "kill", "alpha", "--yes")
     assert result.returncode == 0, result.stderr
     assert "(to be snapshotted first)" in result.stdout and "saved as snapshot" in result.stdout

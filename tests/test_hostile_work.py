@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import git, write_files
-from helpers import wait_for
+from helpers import fleet_cli, wait_for
 
 from fleet_tui.engine import actions
-from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import Phase, load_state
-
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
-
-
-def cli(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path), *args],
-        capture_output=True, text=True, check=False, timeout=90,
-    )  # fmt: skip
 
 
 def commit_in(path: Path, files: dict[str, str | bytes], message: str) -> None:
@@ -45,21 +34,21 @@ def test_only_the_agents_branch_is_merged_whatever_its_worktree_has_checked_out(
         commit_in(wt, {f"src/other_{i}.py": "B = 1\n"}, f"on other {i}")
     head = git(repo, "rev-parse", "main")
 
-    refused = cli(fleet, "merge", "alpha", "--yes")
+    refused = fleet_cli(fleet, "merge", "alpha", "--yes")
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert "is on other, not on fleet/alpha" in refused.stderr and "git -C" in refused.stderr
     assert git(repo, "rev-parse", "main") == head
     assert load_state(fleet.layout).agent("alpha").phase != Phase.MERGED
-    status = cli(fleet, "status", "--sample", "0")
+    status = fleet_cli(fleet, "status", "--sample", "0")
     assert "is on other, not on fleet/alpha" in status.stdout, status.stdout
-    again = cli(fleet, "up", "--no-ui")  # said for alpha; beta (and the rest) unaffected
+    again = fleet_cli(fleet, "up", "--no-ui")  # said for alpha; beta (and the rest) unaffected
     assert again.returncode == 0, again.stderr
     assert "alpha: its worktree" in again.stdout + again.stderr
-    queue = cli(fleet, "merge-queue", "--dry-run")
+    queue = fleet_cli(fleet, "merge-queue", "--dry-run")
     assert "not on fleet/alpha" in queue.stdout + queue.stderr
 
     git(wt, "checkout", "-q", "fleet/alpha")
-    merged = cli(fleet, "merge", "alpha", "--yes")
+    merged = fleet_cli(fleet, "merge", "alpha", "--yes")
     assert merged.returncode == 0, merged.stdout + merged.stderr
     tree = git(repo, "ls-tree", "-r", "--name-only", "main")
     assert "src/on_branch.py" in tree and "src/other_0.py" not in tree
@@ -79,15 +68,15 @@ def test_a_worktree_without_its_git_file_never_makes_git_act_in_an_enclosing_rep
     (wt / ".git").unlink()  # the agent wiped its folder's git link
     (wt / "src" / "new.py").write_text("work\n")
 
-    snap = cli(fleet, "snapshot", "alpha")
+    snap = fleet_cli(fleet, "snapshot", "alpha")
     assert snap.returncode != 0 and "no longer a git worktree" in snap.stderr, snap.stdout + snap.stderr
-    status = cli(fleet, "status", "--sample", "0")
+    status = fleet_cli(fleet, "status", "--sample", "0")
     assert "no longer a git worktree" in status.stdout and "theirs.txt" not in status.stdout
-    merge = cli(fleet, "merge", "alpha", "--yes", "-m", "x")
+    merge = fleet_cli(fleet, "merge", "alpha", "--yes", "-m", "x")
     assert merge.returncode == 1 and "no longer a git worktree" in merge.stderr
-    kill = cli(fleet, "kill", "alpha", "--yes")
+    kill = fleet_cli(fleet, "kill", "alpha", "--yes")
     assert kill.returncode == 0 and "NOT snapshotted" in kill.stdout, kill.stdout + kill.stderr
-    down = cli(fleet, "down")
+    down = fleet_cli(fleet, "down")
     assert down.returncode == 0, down.stderr
     assert git(enclosing, "for-each-ref", "refs/fleet").strip() == "", "no snapshot refs in their repo"
     assert git(enclosing, "status", "--porcelain", "--untracked-files=no").strip() == ""
@@ -100,7 +89,7 @@ def test_down_stops_every_agent_even_when_a_snapshot_cannot_be_written(
     actions.up(fleet)
     wait_for(lambda: fleet.pane_id("beta"), what="panes")
     (fleet.layout.worktree("alpha") / ".git").unlink()
-    down = cli(fleet, "down")
+    down = fleet_cli(fleet, "down")
     assert down.returncode == 0, down.stderr
     assert "not snapshotted (stopped anyway): alpha" in down.stderr
     assert not fleet.tmux.session_exists(fleet.session)
@@ -111,10 +100,10 @@ def test_kill_and_snapshot_after_the_worktree_was_deleted_say_so(make_fleet: Any
     actions.up(fleet)
     wait_for(lambda: (fleet.layout.worktree("alpha") / "src" / "a.py").exists(), what="work")
     shutil.rmtree(fleet.layout.worktree("alpha"))
-    snap = cli(fleet, "snapshot", "alpha")
+    snap = fleet_cli(fleet, "snapshot", "alpha")
     assert snap.returncode != 0 and "does not exist" in snap.stderr, snap.stdout + snap.stderr
     assert "nothing uncommitted" not in snap.stdout
-    kill = cli(fleet, "kill", "alpha", "--yes")
+    kill = fleet_cli(fleet, "kill", "alpha", "--yes")
     assert kill.returncode == 0, kill.stderr
     assert "files kept" not in kill.stdout and "is gone" in kill.stdout, kill.stdout
 
@@ -141,7 +130,7 @@ def test_the_preflight_refuses_a_busy_main_checkout(make_fleet: Any, repo: Path,
         subprocess.run(["git", "merge", "side"], cwd=repo, capture_output=True, check=False)
         says = "a merge is in progress"
     head = git(repo, "rev-parse", "HEAD")
-    result = cli(fleet, "merge", "alpha", "--yes")
+    result = fleet_cli(fleet, "merge", "alpha", "--yes")
     assert result.returncode == 1, result.stdout + result.stderr
     assert says in result.stderr, result.stderr
     assert git(repo, "rev-parse", "HEAD") == head
@@ -157,11 +146,11 @@ def test_restore_never_overwrites_newer_content_of_a_now_ignored_file(make_fleet
     commit_in(wt, {".gitignore": "notes.txt\n"}, "ignore notes")
     (wt / "notes.txt").write_text("v2 newer, now ignored\n")
 
-    refused = cli(fleet, "restore", "alpha", snap.name)
+    refused = fleet_cli(fleet, "restore", "alpha", snap.name)
     assert refused.returncode == 1 and "notes.txt" in refused.stderr, refused.stdout + refused.stderr
     assert (wt / "notes.txt").read_text() == "v2 newer, now ignored\n"
 
-    forced = cli(fleet, "restore", "alpha", snap.name, "--force")
+    forced = fleet_cli(fleet, "restore", "alpha", snap.name, "--force")
     assert forced.returncode == 0, forced.stderr
     assert (wt / "notes.txt").read_text() == "v1 snapshotted\n"
     saved = [s for s in actions.snapshots(fleet, "alpha") if s.name != snap.name]
@@ -175,9 +164,11 @@ def test_removing_the_worktree_after_a_merge_keeps_gitignored_files(make_fleet: 
     wt = fleet.layout.worktree("alpha")
     commit_in(wt, {".gitignore": ".env\nbuild/\n", "src/a.py": "A = 1\n"}, "work")
     write_files(wt, {".env": "SECRET=1\n", "build/out.o": "bin"})
-    dry = cli(fleet, "merge", "alpha", "--dry-run")
+    dry = fleet_cli(fleet, "merge", "alpha", "--dry-run")
     assert "gitignored files in the worktree (.env, build/)" in dry.stdout, dry.stdout
-    merged = cli(fleet, "merge", "alpha", "--remove-worktree", "--yes", "--allow-drift")  # .gitignore drifts
+    merged = fleet_cli(
+        fleet, "merge", "alpha", "--remove-worktree", "--yes", "--allow-drift"
+    )  # .gitignore drifts
     assert merged.returncode == 0, merged.stdout + merged.stderr
     assert "worktree was kept" in merged.stdout and ".env" in merged.stdout, merged.stdout
     assert (wt / ".env").read_text() == "SECRET=1\n" and (wt / "build" / "out.o").exists()
@@ -190,7 +181,7 @@ def test_removing_an_agent_keeps_its_gitignored_files(make_fleet: Any, repo: Pat
     wt = fleet.layout.worktree("alpha")
     commit_in(wt, {".gitignore": ".env\nbuild/\n", "src/a.py": "A = 1\n"}, "work")
     write_files(wt, {".env": "SECRET=1\n", "build/out.o": "bin", "src/wip.py": "WIP = 1\n"})
-    removed = cli(fleet, "remove", "alpha", "--yes")
+    removed = fleet_cli(fleet, "remove", "alpha", "--yes")
     assert removed.returncode == 0, removed.stdout + removed.stderr
     words = " ".join(removed.stdout.split())
     assert "kept its worktree" in words and ".env" in words and "build/" in words, removed.stdout
@@ -205,6 +196,6 @@ def test_removing_an_agent_keeps_its_gitignored_files(make_fleet: Any, repo: Pat
     # without ignored files the worktree goes, as before
     beta = fleet.layout.worktree("beta")
     write_files(beta, {"src/b.py": "B = 1\n"})
-    gone = cli(fleet, "remove", "beta", "--yes")
+    gone = fleet_cli(fleet, "remove", "beta", "--yes")
     assert gone.returncode == 0 and "removed its worktree" in gone.stdout, gone.stdout + gone.stderr
     assert not beta.exists()

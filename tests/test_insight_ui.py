@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
+from helpers import until
 from memory_fleet import NOW, StaticSource, demo_snapshot, demo_source
 from textual.widgets import OptionList, Static
 
@@ -19,14 +16,6 @@ from fleet_tui.ui.insight import AttentionScreen, TimelineScreen, timeline_text
 
 SIZE = (140, 40)
 T0 = NOW - 120  # the made-up history ends at the dashboard's clock
-
-
-async def until(pilot: Any, check: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {check}")
-        await pilot.pause(0.02)
 
 
 def test_queue_is_who_needs_the_person_oldest_first() -> None:

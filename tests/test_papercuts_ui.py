@@ -4,10 +4,9 @@ acknowledged attention stays acknowledged when the dashboard is opened again."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from helpers import wait_snapshot
+from helpers import until, wait_snapshot
 from memory_fleet import NOW, StaticSource, demo_snapshot, demo_source
 from textual.widgets import DataTable
 
@@ -19,13 +18,6 @@ from fleet_tui.ui.screens import DiffScreen
 from fleet_tui.ui.steer_screens import EventsRead, LogScreen
 
 
-async def wait(pilot: Any, check: Any, what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, what
-        await pilot.pause(0.05)
-
-
 def notices(app: FleetApp) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -33,7 +25,7 @@ def notices(app: FleetApp) -> list[str]:
 async def test_inspector_opens_on_the_first_drift_file_and_home_end_move_in_the_table() -> None:
     app = FleetApp(demo_source(), clock=lambda: NOW)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         await pilot.press("end")
         assert app.selected_name == "search"
         await pilot.press("home")
@@ -49,7 +41,7 @@ async def test_inspector_opens_on_the_first_drift_file_and_home_end_move_in_the_
 async def test_a_dimmed_key_says_why() -> None:
     app = FleetApp(demo_source(), clock=lambda: NOW)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         await pilot.press("k")  # no live fleet behind these snapshots
         await pilot.pause()
         assert any("no fleet is open" in n for n in notices(app)), notices(app)
@@ -70,7 +62,7 @@ async def test_the_log_keeps_its_cursor_across_refreshes_and_marks_cut_details()
     long = Event(time=NOW - 10, agent="api", event="up", details={"changes": ["a change " * 30]})
     app = FleetApp(demo_source(), clock=lambda: NOW)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         log = Log(["api"])
         app.push_screen(log)
         await pilot.pause()
@@ -91,20 +83,20 @@ async def test_acknowledged_attention_stays_acknowledged_when_reopened() -> None
     source = StaticSource([demo_snapshot()])
     app = FleetApp(source, clock=lambda: NOW)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         assert {"docs", "ui"} <= set(app.attention)
         app.select_agent("docs")  # the person looked at docs' question
-        await wait(pilot, lambda: "docs" in source.acks, "the acknowledgement kept")
+        await until(pilot, lambda: "docs" in source.acks, "the acknowledgement kept")
     again = FleetApp(StaticSource([demo_snapshot()], acks=dict(source.acks)), clock=lambda: NOW)
     async with again.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: again.table.row_count == 4, "rows")
+        await until(pilot, lambda: again.table.row_count == 4, "rows")
         assert "docs" not in again.attention and "ui" in again.attention
     # A new question (a later status_since) is news again.
     later = demo_snapshot()
     agents = tuple(a.model_copy(update={"status_since": a.status_since + 60}) for a in later.agents)
     fresh = FleetApp(StaticSource([later.model_copy(update={"agents": agents})], acks=dict(source.acks)))
     async with fresh.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: fresh.table.row_count == 4, "rows")
+        await until(pilot, lambda: fresh.table.row_count == 4, "rows")
         assert "docs" in fresh.attention
 
 

@@ -3,10 +3,9 @@ scrolling back through the pane's real tmux history and End back to live."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from helpers import wait_for
+from helpers import until, wait_for
 from memory_fleet import NOW, StaticSource, demo_snapshot
 from rich.text import Text
 from textual import events
@@ -33,19 +32,12 @@ def snapshot_with(screen: str, history: str | None = None) -> tuple[FleetSnapsho
     return snap, source
 
 
-async def wait(pilot: Any, check: Any, what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, what
-        await pilot.pause(0.05)
-
-
 async def test_a_long_question_is_folded_not_cut_at_80_columns() -> None:
     screen = "\n".join(f"line {i}" for i in range(60)) + "\n" + QUESTION + "\n\n\n"
     _, source = snapshot_with(screen)
     app = FleetApp(source, clock=lambda: NOW)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         app.select_agent("docs")
         await pilot.pause()
         shown = app.query_one(PanePreview).render().plain
@@ -58,12 +50,12 @@ async def test_pgup_reads_the_history_and_end_returns_to_live() -> None:
     _, source = snapshot_with("the live screen\n", history)
     app = FleetApp(source, clock=lambda: NOW)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         app.select_agent("docs")
         preview = app.query_one(PanePreview)
         preview.focus()
         await pilot.press("pageup")
-        await wait(pilot, lambda: "old 1" in preview.render().plain, "the history")
+        await until(pilot, lambda: "old 1" in preview.render().plain, "the history")
         assert not preview.live and "history" in str(preview.border_title)
         await pilot.press("home")
         assert "old 0\n" in preview.render().plain + "\n"
@@ -73,7 +65,7 @@ async def test_pgup_reads_the_history_and_end_returns_to_live() -> None:
         app.table.focus()
         # (Pilot has no public wheel call: its own mouse-event helper, as its click() uses.)
         await pilot._post_mouse_events([events.MouseScrollUp], preview, offset=(5, 3))
-        await wait(pilot, lambda: not preview.live and "old" in preview.render().plain, "wheel history")
+        await until(pilot, lambda: not preview.live and "old" in preview.render().plain, "wheel history")
         app.select_agent("api")  # another agent: its live screen
         await pilot.pause()
         assert preview.live and "running tests" in preview.render().plain
@@ -97,7 +89,7 @@ async def test_an_unchecked_checkbox_shows_no_mark() -> None:
     assert PREFLIGHT.ok
     app = FleetApp(StaticSource([demo_snapshot()]), clock=lambda: NOW)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         app.push_screen(MergeShot("api", "main"))
         await pilot.pause(0.2)
         box = app.screen.query_one(Checkbox)

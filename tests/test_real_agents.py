@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_for, wait_snapshot
+from helpers import free_port, wait_for, wait_snapshot
 
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
@@ -39,12 +38,6 @@ FAKE_KEY = "sk-ant-fake-0000000000000000"
 def program(name: str) -> str | None:
     local = CLI_BIN / name
     return str(local) if local.exists() else shutil.which(name)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeApi:

@@ -10,29 +10,20 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import pane_text, wait_for
+from helpers import FLEET_TUI, free_port, pane_text, wait_for
 
 from fleet_tui.cli.serve import is_loopback
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

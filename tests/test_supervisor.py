@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_for
+from helpers import FLEET_TUI, wait_for
 
 from fleet_tui.engine import actions, supervisor
 from fleet_tui.engine.actions import lifecycle
@@ -26,8 +25,6 @@ from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.ui import source as ui_source
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.source import LiveSource
-
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 
 
 def cli(fleet: Fleet, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

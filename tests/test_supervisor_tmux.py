@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from conftest import fake_agent_command, git
-from helpers import screen_of, wait_for
+from helpers import FLEET_TUI, screen_of, wait_for
 from test_ownership import _second_repo
 
 from fleet_tui.engine import actions, supervisor
@@ -20,7 +19,6 @@ from fleet_tui.engine.state import Phase, load_state, read_events
 from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.ui.format import summary_text
 
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 ALIVE = (Status.WORKING, Status.IDLE, Status.WAITING, Status.STARTING)
 
 

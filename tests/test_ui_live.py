@@ -5,31 +5,20 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import pane_text, until, wait_for
+from helpers import FLEET_TUI, fleet_cli, pane_text, until, wait_for
 
 from fleet_tui.adapters.tmux import client_env
 from fleet_tui.engine.actions import up
-from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import read_events
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.screens import DiffScreen
 from fleet_tui.ui.source import LiveSource
 from fleet_tui.ui.widgets import DiffView, PanePreview
-
-FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
-
-
-def cli(fleet: Fleet, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path), *args],
-        input=stdin, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
 
 
 async def test_dashboard_shows_drift_when_the_agent_writes_outside_its_scope(
@@ -84,24 +73,24 @@ async def test_dashboard_shows_drift_when_the_agent_writes_outside_its_scope(
 
 def test_cli_send_is_verbatim_and_errors_are_clear(make_fleet: Any) -> None:
     fleet = make_fleet([{"name": "alpha", "script": "idle"}])
-    down = cli(fleet, "send", "alpha", "hello")
+    down = fleet_cli(fleet, "send", "alpha", "hello")
     assert down.returncode == 2 and "not up" in down.stderr and "Traceback" not in down.stderr
     up(fleet)
     wait_for(lambda: ">" in pane_text(fleet, "alpha"), what="prompt")
     text = """a 'quoted' "word"; $(rm -rf /) `x` \\n $HOME"""
-    sent = cli(fleet, "send", "alpha", text)
+    sent = fleet_cli(fleet, "send", "alpha", text)
     assert sent.returncode == 0, sent.stderr
     wait_for(lambda: f"received: {text}" in pane_text(fleet, "alpha"), what="argument text")
-    piped = cli(fleet, "send", "alpha", "-", stdin="from stdin; $(x)\n")
+    piped = fleet_cli(fleet, "send", "alpha", "-", stdin="from stdin; $(x)\n")
     assert piped.returncode == 0, piped.stderr
     wait_for(lambda: "received: from stdin; $(x)" in pane_text(fleet, "alpha"), what="stdin text")
     sends = [e.details["text"] for e in read_events(fleet.layout) if e.event == "send"]
     assert sends == [text, "from stdin; $(x)"], "every send is in the event log"
-    unknown = cli(fleet, "send", "nobody", "hi")
+    unknown = fleet_cli(fleet, "send", "nobody", "hi")
     assert unknown.returncode == 2
     assert "no agent named 'nobody'" in unknown.stderr and "alpha" in unknown.stderr
     assert "Traceback" not in unknown.stderr
-    assert cli(fleet, "attach", "nobody").returncode == 2
+    assert fleet_cli(fleet, "attach", "nobody").returncode == 2
 
 
 def test_attach_zooms_without_toggling_a_zoomed_pane(make_fleet: Any) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import until
 from memory_fleet import NOW, demo_snapshot, demo_source
 from textual.theme import BUILTIN_THEMES
 
@@ -83,14 +83,6 @@ def test_saving_a_setting_keeps_the_persons_comments(tmp_path: Path) -> None:
     assert load_settings(path) == Settings(theme="nord", sort="name", keymap={"help": "f1"})
 
 
-async def wait(pilot: Any, check: Any, what: str = "", timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-
-
 def row_names(app: FleetApp) -> list[str]:
     table = app.table
     return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
@@ -105,7 +97,7 @@ async def test_settings_theme_keymap_sort_applied_and_the_palette_theme_saved(tm
         demo_source(repeat=True, interval=0.1), clock=lambda: NOW, settings=settings, settings_file=path
     )
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         assert app.theme == "nord" and app.source.notify is False
         assert row_names(app) == ["api", "docs", "search", "ui"]  # sorted by name, and it stays so
         await pilot.pause(0.3)
@@ -114,7 +106,7 @@ async def test_settings_theme_keymap_sort_applied_and_the_palette_theme_saved(tm
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         app.theme = "dracula"  # what choosing a theme in the command palette does
-        await wait(pilot, lambda: 'theme = "dracula"' in path.read_text(encoding="utf-8"), "the theme saved")
+        await until(pilot, lambda: 'theme = "dracula"' in path.read_text(encoding="utf-8"), "the theme saved")
         assert "# my settings" in path.read_text(encoding="utf-8")
 
 
@@ -122,7 +114,7 @@ async def test_slash_filters_and_o_sorts_and_both_are_kept_across_snapshots() ->
     source = demo_source(repeat=True, interval=0.1)
     app = FleetApp(source, clock=lambda: NOW)
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait(pilot, lambda: app.table.row_count == 4, "rows")
+        await until(pilot, lambda: app.table.row_count == 4, "rows")
         await pilot.press("down")  # docs
         assert app.selected_name == "docs"
         await pilot.press("o")  # by status: docs (waiting) first, and still selected
