@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from helpers import until
-from memory_fleet import NOW, demo_snapshot, demo_source
+from memory_fleet import NOW, StaticSource, agent, demo_snapshot, demo_source
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
+from fleet_tui.models import QueueView, Status
 from fleet_tui.report import build_report
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.insight import TimelineScreen
@@ -56,3 +57,49 @@ async def test_the_footer_shows_whole_keys_that_fit(name: str, size: tuple[int, 
             assert wanted in displayed, (wanted, displayed)
         if size[0] == 200:  # a wide terminal leaves nothing out
             assert {"k", "r", "m"} <= set(displayed)
+
+
+def crowded_source() -> StaticSource:
+    """The demo's agents and ten more with long names: the table needs its scrollbar."""
+    base = demo_snapshot()
+    more = tuple(
+        agent(f"inventory-worker-{i:02d}", Status.WORKING, tail=("⠹ Reading inventory/stock.py (13)",))
+        for i in range(10)
+    )
+    return StaticSource(snapshots=[base.model_copy(update={"agents": (*base.agents, *more)})])
+
+
+@pytest.mark.parametrize("width", [60, 80, 99, 100, 110, 130, 200])
+async def test_the_table_never_scrolls_sideways(width: int) -> None:
+    """Columns that do not fit beside a readable last line are left out, least telling first:
+    agent, status, drift and the last line are always there, every column at 200."""
+    app = FleetApp(crowded_source(), clock=lambda: NOW)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.table.row_count == 14)
+        await pilot.pause(0.2)
+        table = app.table
+        assert table.show_vertical_scrollbar  # 14 rows in under half of 30
+        assert table.virtual_size.width <= table.scrollable_content_region.width, (
+            table.virtual_size.width, table.scrollable_content_region.width, table.shown
+        )  # fmt: skip
+        assert {"agent", "status", "drift", "last"} <= set(table.shown)
+        assert table.last_width >= 10
+        if width == 200:
+            assert len(table.shown) == 12
+
+
+async def test_the_compact_summary_leaves_out_counts_of_zero_and_is_shown_whole() -> None:
+    base = demo_snapshot()
+    queue = QueueView(pending=("later",), active=("api", "docs", "ui"), max_agents=3)
+    app = FleetApp(StaticSource(snapshots=[base.model_copy(update={"queue": queue})]), clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.table.row_count)
+        await pilot.pause(0.2)
+        summary = app.query_one("#summary", Static)
+        text = str(summary.render())
+        assert "1 waiting" in text and "0 idle" not in text and "0 done" not in text
+        assert "queue (max 3): 1 pending · 3 active" in text
+        assert 80 < len(text) <= 160 and summary.size.height == 2  # the rows it needs, not one
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause(0.2)
+        assert "0 idle" in str(summary.render()) and summary.size.height == 1

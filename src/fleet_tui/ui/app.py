@@ -155,10 +155,14 @@ class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions
         panel left out, a compact Footer; at every width the last line takes the free space."""
         compact = event.size.width < COMPACT_BELOW
         self.set_class(compact, "-compact")
+        # Set here, not only by the stylesheet's .-compact rule: a class set on the app at the
+        # first resize did not always reach the summary, which then stayed one row tall.
+        self.query_one("#summary", Static).styles.height = "auto" if compact else 1
         footer = self.query_one(FleetFooter)
         footer.compact = compact
         footer.refresh(recompose=True)  # what fits changed with the width
-        self.table.set_columns(COMPACT_COLUMNS if compact else tuple(key for key, _ in COLUMNS))
+        self.table.want_columns(COMPACT_COLUMNS if compact else tuple(key for key, _ in COLUMNS))
+        self.show_summary()
         self.call_after_refresh(self._fit_table)
 
     def _fit_table(self) -> None:
@@ -179,16 +183,21 @@ class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions
         before, snapshot = self.snapshot, message.snapshot
         self.snapshot = snapshot
         self.notice_changes(before, snapshot)
-        summary = summary_text(snapshot, self.clock())
-        if summary != self._summary:  # Static.update relayouts and repaints the whole screen
-            self._summary = summary
-            self.query_one("#summary", Static).update(summary)
+        self.show_summary()
         self.redraw_agents()
         if isinstance(self.screen, DiffScreen):
             shown = snapshot.agent(self.screen.agent.name)
             if shown is not None:
                 self.screen.update_agent(shown)
         self.refresh_applicable_keys()
+
+    def show_summary(self) -> None:
+        if self.snapshot is None:
+            return
+        summary = summary_text(self.snapshot, self.clock(), compact=self.has_class("-compact"))
+        if summary != self._summary:  # Static.update relayouts and repaints the whole screen
+            self._summary = summary
+            self.query_one("#summary", Static).update(summary)
 
     def refresh_applicable_keys(self) -> None:
         """Redraw the Footer only when which keys apply changed: rebuilding it every second for

@@ -12,7 +12,7 @@ from rich.text import Text
 from fleet_tui.engine.supervisor import STALE_AFTER
 from fleet_tui.engine.text import files, shown_path
 from fleet_tui.errors import FleetError
-from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot, Status
+from fleet_tui.models import AgentSnapshot, FileChange, FleetSnapshot, QueueView, Status
 
 STATUS_STYLE: dict[Status, str] = {
     Status.QUEUED: "dim",
@@ -39,9 +39,14 @@ STATUS_WORD_WIDTH = max(len(s.value) for s in Status) + 2  # "starting", or "cra
 # A process that has ended: its runtime is from its start to that end, not to now.
 ENDED: frozenset[Status] = frozenset({Status.EXITED, Status.CRASHED, Status.KILLED, Status.MERGED})
 LAST_LINE_WIDTH = 44  # until the table knows its width; then the last line takes what is free
-LAST_LINE_MIN = 12
+LAST_LINE_MIN = 10
+NAME_MIN = 8  # a narrow terminal cuts long agent names, down to this many characters
 # The columns of the compact table (below COMPACT_BELOW terminal columns): who, how, what changed.
 COMPACT_COLUMNS = ("agent", "status", "files", "drift", "last")
+# Left out, in this order, when the terminal is too narrow for every column and a readable last line
+# (the detail panel, `?` and `status --json` still have them); agent, status, drift and the last
+# line always stay.
+DROP_ORDER = ("context", "ahead", "lines", "restarts", "runtime", "gates", "overlap", "files")
 COMPACT_BELOW = 100
 
 # (key, label) of the agent table's columns, in order.
@@ -198,11 +203,19 @@ def gate_lines(agent: AgentSnapshot, now: float) -> list[tuple[str, str, str]]:
     return rows
 
 
-def row_cells(agent: AgentSnapshot, now: float, attention: bool, last_width: int = LAST_LINE_WIDTH) -> Cells:
-    """The agent table's cells for one agent, in COLUMNS order; the last line cut to `last_width`."""
+def row_cells(
+    agent: AgentSnapshot,
+    now: float,
+    attention: bool,
+    last_width: int = LAST_LINE_WIDTH,
+    name_width: int | None = None,
+) -> Cells:
+    """The agent table's cells for one agent, in COLUMNS order; the last line cut to `last_width`,
+    the name to `name_width` when given (a narrow terminal), both with an ellipsis."""
     drift = len(agent.drift)
     others = overlap_names(agent)
-    name = Text(("! " if attention else "  ") + agent.name, style="bold")
+    shown_name = truncate(agent.name, name_width) if name_width else agent.name
+    name = Text(("! " if attention else "  ") + shown_name, style="bold")
     restarts = f"{agent.restarts}/{agent.max_restarts}" if agent.restarts else "0"
     if agent.needs_human:
         restarts += " needs you"
@@ -244,12 +257,40 @@ def lock_name(lock: str, repo: str) -> str:
     return lock.removeprefix(prefix) if lock.startswith(prefix) else lock
 
 
-def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
+def summary_text(snapshot: FleetSnapshot, now: float | None = None, compact: bool = False) -> Text:
     """Fleet name, base, counts by status, drift and overlap; a stopped supervisor or a stale
-    picture is said first (`now` given)."""
+    picture is said first (`now` given). `compact` (a narrow terminal): counts of zero left out,
+    so the line fits in one or two rows."""
     text = Text()
     text.append(f" {snapshot.fleet} ", style="bold reverse")
     text.append(f"  base {snapshot.base}  ")
+    _health(text, snapshot, now)
+    for status in (Status.WORKING, Status.WAITING, Status.IDLE, Status.EXITED, Status.CRASHED):
+        count = snapshot.count(status)
+        if count or not compact:
+            text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")
+            text.append("  ")
+    for status in (Status.READY, Status.QUEUED, Status.KILLED, Status.MERGED, Status.UNKNOWN):  # when some
+        count = snapshot.count(status)
+        if count:
+            text.append(f"{count} {status.value}", style=STATUS_STYLE[status])
+            text.append("  ")
+    drifted = sum(1 for a in snapshot.agents if a.drift)
+    if drifted or not compact:
+        text.append(f"{drifted} drifted", style="bold red" if drifted else "dim")
+        text.append("  ")
+    shared = len(snapshot.overlaps)
+    if shared or not compact:
+        text.append(f"{files(shared)} in overlap", style="yellow" if shared else "dim")
+    if snapshot.cost_usd is not None:  # only agents that report a cost count
+        text.append(f"  ${snapshot.cost_usd:.2f} spent")
+    _queue(text, snapshot.queue, compact)
+    text.rstrip()
+    return text
+
+
+def _health(text: Text, snapshot: FleetSnapshot, now: float | None) -> None:
+    """What is wrong with the picture itself or the fleet as a whole, in red, first."""
     if snapshot.supervisor_alive is False:
         text.append("supervisor not running: starting it (this picture is old)  ", style="bold red")
     elif snapshot.supervisor_pid is not None and now is not None and now - snapshot.taken_at > STALE_AFTER:
@@ -259,31 +300,16 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None) -> Text:
     if snapshot.base_locks:  # no merge into base can be made meanwhile
         held = ", ".join(shown_path(lock_name(lock, snapshot.repo)) for lock in snapshot.base_locks)
         text.append(f"git lock held on {snapshot.base}: {held} (merges wait)  ", style="bold red")
-    for status in (Status.WORKING, Status.WAITING, Status.IDLE, Status.EXITED, Status.CRASHED):
-        count = snapshot.count(status)
-        text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "dim")
-        text.append("  ")
-    for status in (Status.READY, Status.QUEUED, Status.KILLED, Status.MERGED, Status.UNKNOWN):  # when some
-        count = snapshot.count(status)
-        if count:
-            text.append(f"{count} {status.value}", style=STATUS_STYLE[status])
-            text.append("  ")
-    drifted = sum(1 for a in snapshot.agents if a.drift)
-    text.append(f"{drifted} drifted", style="bold red" if drifted else "dim")
-    text.append("  ")
-    shared = len(snapshot.overlaps)
-    text.append(f"{files(shared)} in overlap", style="yellow" if shared else "dim")
-    if snapshot.cost_usd is not None:  # only agents that report a cost count
-        text.append(f"  ${snapshot.cost_usd:.2f} spent")
-    queue = snapshot.queue
-    if queue is not None and (queue.pending or queue.max_agents is not None):
-        limit = f" (max {queue.max_agents})" if queue.max_agents else ""
-        text.append(f"  queue{limit}: ", style="bold")
-        text.append(
-            f"{len(queue.pending)} pending · {len(queue.active)} active · {len(queue.done)} done"
-            f" · {len(queue.failed)} failed"
-        )
-    return text
+
+
+def _queue(text: Text, queue: QueueView | None, compact: bool) -> None:
+    if queue is None or not (queue.pending or queue.max_agents is not None):
+        return
+    limit = f" (max {queue.max_agents})" if queue.max_agents else ""
+    text.append(f"  queue{limit}: ", style="bold")
+    parts = [(len(queue.pending), "pending"), (len(queue.active), "active")]
+    parts += [(len(queue.done), "done"), (len(queue.failed), "failed")]
+    text.append(" · ".join(f"{n} {word}" for n, word in parts if n or not compact))
 
 
 def scope_mark(agent: AgentSnapshot, change: FileChange) -> Text:

@@ -21,8 +21,10 @@ from fleet_tui.engine.text import shown_path
 from fleet_tui.models import AgentSnapshot
 from fleet_tui.ui.format import (
     COLUMNS,
+    DROP_ORDER,
     LAST_LINE_MIN,
     LAST_LINE_WIDTH,
+    NAME_MIN,
     Cells,
     diff_line_style,
     gate_lines,
@@ -69,6 +71,8 @@ class AgentTable(DataTable[Text]):
         self._order: list[str] = []  # row keys, top to bottom
         self._reselect: str | None = None  # the row to put the cursor back on after a re-sort
         self.shown: tuple[str, ...] = tuple(key for key, _ in COLUMNS)  # column keys on screen
+        self.wanted = self.shown  # the layout's columns; `shown` leaves out those that do not fit
+        self.name_width: int | None = None  # names cut to this on a narrow terminal
         self.last_width = LAST_LINE_WIDTH
         self._last_sync: tuple[Sequence[AgentSnapshot], float, set[str]] | None = None
 
@@ -85,9 +89,9 @@ class AgentTable(DataTable[Text]):
         self._inputs.clear()
         self._order = []
 
-    def set_columns(self, shown: tuple[str, ...]) -> None:
-        """Show only these columns (the compact layout); rows are drawn again at the next sync."""
-        if shown == self.shown:
+    def set_columns(self, shown: tuple[str, ...], force: bool = False) -> None:
+        """Show only these columns; rows are drawn again at the next sync."""
+        if shown == self.shown and not force:
             return
         self._reselect = self._selected()
         self.shown = shown
@@ -95,21 +99,47 @@ class AgentTable(DataTable[Text]):
         self._forget_rows()
         self._add_columns()
 
+    def want_columns(self, wanted: tuple[str, ...]) -> None:
+        """The columns of the layout (all, or the compact ones); those that do not fit beside a
+        readable last line are left out, least telling first (DROP_ORDER)."""
+        self.wanted = wanted
+        self.fit_last_column()
+
+    def _column_width(self, key: str) -> int:
+        return max(self._widths.get(key, 0), len(dict(COLUMNS)[key])) + 2 * self.cell_padding
+
+    def _fitting(self, inner: int) -> tuple[str, ...]:
+        shown = list(self.wanted)
+        for key in DROP_ORDER:
+            need = sum(self._column_width(k) for k in shown if k != "last") + LAST_LINE_MIN
+            if need + 2 * self.cell_padding <= inner:
+                break
+            if key in shown:
+                shown.remove(key)
+        return tuple(shown)
+
     def fit_last_column(self) -> bool:
-        """Give the last-line column the width the other columns leave free; True if it changed."""
-        inner = self.size.width - 2 - (2 if self.show_vertical_scrollbar else 0)  # border, scrollbar
+        """Give the last-line column the width the other columns leave free (leaving columns out,
+        then cutting long names, when even the narrowest last line would not fit); True if
+        anything changed."""
+        # Inside the border, beside the scrollbar; one cell short of it: rows exactly as wide as
+        # the table made its auto height keep an empty row (a horizontal scrollbar's room).
+        inner = self.scrollable_content_region.width - 1
         if inner <= 0:
             return False
-        labels = dict(COLUMNS)
-        used = sum(
-            max(self._widths.get(key, 0), len(labels[key])) + 2 * self.cell_padding
-            for key in self.shown
-            if key != "last"
-        )
+        shown = self._fitting(inner)
+        used = sum(self._column_width(key) for key in shown if key != "last")
+        over = used + LAST_LINE_MIN + 2 * self.cell_padding - inner
+        name_width = None
+        if over > 0 and "agent" in shown:  # 2 cells of the agent column are the attention mark
+            name_width = max(NAME_MIN, self._column_width("agent") - 2 * self.cell_padding - 2 - over)
+            used -= self._column_width("agent") - (name_width + 2 + 2 * self.cell_padding)
         width = max(LAST_LINE_MIN, inner - used - 2 * self.cell_padding)
-        if width == self.last_width:
+        if (shown, width, name_width) == (self.shown, self.last_width, self.name_width):
             return False
-        self.last_width = width
+        if shown != self.shown or name_width != self.name_width:
+            self.set_columns(shown, force=True)  # columns measured again, with the names as cut
+        self.last_width, self.name_width = width, name_width
         if "last" in self.columns:
             self.columns["last"].width = width  # type: ignore[index]
             self.columns["last"].auto_width = False  # type: ignore[index]
@@ -150,7 +180,7 @@ class AgentTable(DataTable[Text]):
             if self._inputs.get(agent.name) == inputs:
                 continue
             self._inputs[agent.name] = inputs
-            cells = row_cells(agent, now, agent.name in attention, self.last_width)
+            cells = row_cells(agent, now, agent.name in attention, self.last_width, self.name_width)
             old = self._cells.get(agent.name)
             if old is None:
                 self.add_row(
