@@ -31,11 +31,13 @@ OSC = re.compile(rb"\x1b\][^\x07\x1b]*\x07")  # any OSC ended by BEL (Textual se
 class Terminal:
     """A pseudo-terminal of 160x40 running one program; everything it writes is kept."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], path: Path | None = None) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
         env["TERM"] = "xterm-256color"
+        if path is not None:  # programs found first on PATH (the desktop's notify-send)
+            env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
         self.proc = subprocess.Popen(
             argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
         )
@@ -71,8 +73,8 @@ class Terminal:
 
 
 @contextmanager
-def dashboard(fleet: Fleet) -> Iterator[Terminal]:
-    term = Terminal([FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path)])
+def dashboard(fleet: Fleet, path: Path | None = None) -> Iterator[Terminal]:
+    term = Terminal([FLEET_TUI, "-C", str(fleet.root), "-f", str(fleet.spec.path)], path)
     try:
         yield term
     finally:
@@ -109,8 +111,14 @@ def test_the_dashboard_notifies_its_terminal_once_per_change_but_not_about_the_a
         on_attention=f"cat >> {hook}; echo >> {hook}",
         notify=True,
     )
+    # The desktop's notify-send (none on this machine): a stand-in that records what it was given.
+    desktop, shown_on_desktop = tmp_path / "bin", tmp_path / "desktop.txt"
+    desktop.mkdir()
+    record = f"printf '%s|' \"$@\" | tr '\\n' ' ' >> {shown_on_desktop}; echo >> {shown_on_desktop}"
+    (desktop / "notify-send").write_text(f"#!/bin/sh\n{record}\n", encoding="utf-8")
+    (desktop / "notify-send").chmod(0o755)
     actions.up(fleet)
-    with dashboard(fleet) as term:
+    with dashboard(fleet, desktop) as term:
         # The dashboard says which agent it shows (the first row), refreshed while it is open.
         wait_for(lambda: presence.viewed_agents(fleet.layout.state_dir) == {"shown"}, what="shown reported")
         wait_for(lambda: b"drifter" in term.written(), what="the dashboard drawn")
@@ -149,6 +157,19 @@ def test_the_dashboard_notifies_its_terminal_once_per_change_but_not_about_the_a
         assert '"agent": "shown"' not in hooked
         for name in expected:
             assert hooked.count(f'"agent": "{name}"') == 1
+        # And the desktop's, each with the fleet in its title and how to get there in its body.
+        wait_for(
+            lambda: (
+                shown_on_desktop.exists()
+                and len(shown_on_desktop.read_text(encoding="utf-8").splitlines()) >= len(expected)
+            ),
+            what="the desktop notifications",
+        )
+        on_desktop = shown_on_desktop.read_text(encoding="utf-8").splitlines()
+        assert len(on_desktop) == len(expected) and not [n for n in on_desktop if "shown" in n]
+        for name, words in expected.items():
+            (line,) = [n for n in on_desktop if words.split(":")[0] in n]
+            assert f"fleet-tui: {fleet.name}|" in line and f"attach {name}" in line
 
         view_file = next((fleet.layout.state_dir / presence.VIEWING_DIR).glob("*.json"))
         term.type(b"q")
