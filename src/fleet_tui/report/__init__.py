@@ -4,14 +4,14 @@ Pure: the event log (in whatever shape the state module hands it out), each agen
 and the predicted collisions go in; a `FleetReport` comes out, rendered as markdown here, as JSON by
 pydantic and as a timeline picture by `fleet_tui.timeline`.
 
-Modules: `models` (events and the report's records), `agents` (one agent's figures from events),
-`fleet` (the whole fleet's report), `verdict` (the sentences), `markdown`.
+Modules: `records` (events and the report's records), `figures` (one agent's figures from events),
+`build` (the whole fleet's report), `verdict` (the sentences), `markdown`.
 """
 
-from fleet_tui.report.agents import agent_report, merge_conflicts, merge_order, timeline
-from fleet_tui.report.fleet import build_report, predicted_collisions
+from fleet_tui.report.build import build_report, predicted_collisions
+from fleet_tui.report.figures import agent_report, merge_conflicts, merge_order, timeline
 from fleet_tui.report.markdown import report_markdown
-from fleet_tui.report.models import (
+from fleet_tui.report.records import (
     REPORT_SCHEMA,
     AgentReport,
     Collision,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleet_tui.report.models import FleetReport
+from fleet_tui.report.records import FleetReport
 
 
 def verdict(report: FleetReport) -> tuple[str, ...]:

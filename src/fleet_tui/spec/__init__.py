@@ -4,14 +4,13 @@ Everything here is pure: reading the file and checking it against itself. Checks
 repository (does the base branch exist?) live in the engine.
 
 - `file`: the tables as written, each checked on its own
-- `agents`: the resolved fleet (Agent, FleetSpec) and its launch order
+- `resolved`: the resolved fleet (Agent, FleetSpec) and its launch order
 - `resolve` / `reviewer`: from the file as written to the fleet, checked against itself
 - `load`: reading and parsing a file into one SpecError or a FleetSpec
 - `messages`: where a validation error is and how it is worded
 - `textfile`: reading a small text file safely
 """
 
-from fleet_tui.spec.agents import Agent, FleetSpec, find_cycle, launch_order
 from fleet_tui.spec.file import (
     FLEET_FILE,
     SLUG_RE,
@@ -23,6 +22,7 @@ from fleet_tui.spec.file import (
 )
 from fleet_tui.spec.load import load_fleet, parse_fleet
 from fleet_tui.spec.resolve import default_preset
+from fleet_tui.spec.resolved import Agent, FleetSpec, find_cycle, launch_order
 from fleet_tui.spec.textfile import read_text_file
 
 __all__ = [

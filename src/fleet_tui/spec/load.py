@@ -8,10 +8,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from fleet_tui.errors import SpecError
-from fleet_tui.spec.agents import FleetSpec
 from fleet_tui.spec.file import FleetFile
 from fleet_tui.spec.messages import describe, location
 from fleet_tui.spec.resolve import resolve
+from fleet_tui.spec.resolved import FleetSpec
 from fleet_tui.spec.textfile import read_text_file
 
 

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from fleet_tui.errors import SpecError
 from fleet_tui.presets import BUILTIN_PRESETS, Preset, check_template, merge_preset
-from fleet_tui.spec.agents import Agent, FleetSpec, find_cycle
 from fleet_tui.spec.file import FLEET_FILE, AgentSpec, FleetFile
 from fleet_tui.spec.messages import describe
+from fleet_tui.spec.resolved import Agent, FleetSpec, find_cycle
 from fleet_tui.spec.reviewer import reviewer_of
 from fleet_tui.spec.textfile import read_text_file
 

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from fleet_tui.errors import SpecError
 from fleet_tui.presets import Preset, check_template
-from fleet_tui.spec.agents import Agent
 from fleet_tui.spec.file import SLUG_RE, AgentSpec, FleetFile, ReviewSpec
 from fleet_tui.spec.messages import describe
+from fleet_tui.spec.resolved import Agent
 
 
 def reviewer_of(

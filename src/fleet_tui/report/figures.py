@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fleet_tui.models import Status
-from fleet_tui.report.models import (
+from fleet_tui.report.records import (
     COUNTED,
     ENDED,
     SEGMENT_MARKS,

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fleet_tui.models import FileChange, OverlapEntry
-from fleet_tui.report.agents import agent_report, merge_conflicts, merge_order
-from fleet_tui.report.models import ENDED, AgentReport, Collision, FleetReport, as_events
+from fleet_tui.report.figures import agent_report, merge_conflicts, merge_order
+from fleet_tui.report.records import ENDED, AgentReport, Collision, FleetReport, as_events
 from fleet_tui.report.verdict import verdict
 from fleet_tui.scope import overlaps as actual_overlaps_of
 
