@@ -30,7 +30,9 @@ def test_queue_is_who_needs_the_person_oldest_first() -> None:
     assert needs[0].reasons == ("crashed (exit 1)",) and needs[0].waited(NOW) == 125
     assert needs[2].reasons[0] == "waiting for an answer" and "drifted" in needs[2].reasons[1]
     done = snapshot.agents[0].model_copy(update={"status": Status.EXITED, "drift": (), "commits_ahead": 2})
-    assert reasons_of(done) == ["ready to merge: 2 commit(s)"]
+    assert reasons_of(done) == ["ready to merge: 2 commits"]
+    one = done.model_copy(update={"commits_ahead": 1, "drift": ("a.py",), "status": Status.WAITING})
+    assert reasons_of(one) == ["waiting for an answer", "drifted: 1 file outside its scope"]
     gated = done.model_copy(update={"status": Status.READY})
     assert reasons_of(gated) == ["ready to merge: every gate passed"]
     assert reasons_of(snapshot.agents[3]) == []  # queued: nothing to do for the person

@@ -171,8 +171,8 @@ def test_report_figures_match_the_event_log(make_fleet: Any, repo: Path, tmp_pat
         assert "waited longer for the person" in verdict
     else:
         assert "waiting for the person" in verdict
-    assert "1 crash(es) and 1 restart(s)" in verdict
-    assert "1 collision(s) predicted, 1 real overlap(s) and 0 refused merge(s) happened." in verdict
+    assert "1 crash and 1 restart;" in verdict
+    assert "1 collision predicted, 1 real overlap and 0 refused merges happened." in verdict
 
     markdown = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert markdown.exit_code == 0

@@ -17,6 +17,11 @@ class Need:
         return max(0.0, now - self.since)
 
 
+def _count(count: int, word: str) -> str:
+    """ "1 file", "2 files" (the core's own: it may not import the engine's wording)."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def reasons_of(agent: AgentSnapshot) -> list[str]:
     """Why this agent needs the person, in words (empty: it does not)."""
     found = []
@@ -27,13 +32,13 @@ def reasons_of(agent: AgentSnapshot) -> list[str]:
     if agent.needs_human:
         found.append("needs a person: restarts used up")
     if agent.drift:
-        found.append(f"drifted: {len(agent.drift)} file(s) outside its scope")
+        found.append(f"drifted: {_count(len(agent.drift), 'file')} outside its scope")
     if agent.status == Status.READY:
         found.append("ready to merge: every gate passed")
     else:
         finished = agent.status == Status.EXITED and not agent.exit_code
         if agent.commits_ahead and (finished or agent.status == Status.IDLE) and not agent.drift:
-            found.append(f"ready to merge: {agent.commits_ahead} commit(s)")
+            found.append(f"ready to merge: {_count(agent.commits_ahead, 'commit')}")
     return found
 
 

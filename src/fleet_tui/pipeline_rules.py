@@ -91,7 +91,8 @@ def review_gate(record: PipelineRecord, tip: str, base_head: str, reviewed: bool
             tip=tip,
             base_head=base_head,
         )
-    words = "passed" if verdict.passed else f"failed: {len(verdict.comments)} comment(s)"
+    count = len(verdict.comments)
+    words = "passed" if verdict.passed else f"failed: {count} comment{'' if count == 1 else 's'}"
     return GateResult(name=REVIEW, ok=verdict.passed, detail=words, tip=tip, base_head=base_head)
 
 

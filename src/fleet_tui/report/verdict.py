@@ -42,13 +42,14 @@ def verdict(report: FleetReport) -> tuple[str, ...]:
     if crashes or restarts:
         lost = sum(r.crashed for r in report.agents)
         said.append(
-            f"{crashes} crash(es) and {restarts} restart(s); agents sat crashed for {duration_words(lost)}."
+            f"{_count(crashes, 'crash', 'crashes')} and {_count(restarts, 'restart')}; "
+            f"agents sat crashed for {duration_words(lost)}."
         )
     conflicts = [c for c in report.actual if c.kind == "merge-conflict"]
     overlaps = [c for c in report.actual if c.kind == "overlap"]
     said.append(
-        f"{len(report.predicted)} collision(s) predicted, {len(overlaps)} real overlap(s) and "
-        f"{len(conflicts)} refused merge(s) happened."
+        f"{_count(len(report.predicted), 'collision')} predicted, {_count(len(overlaps), 'real overlap')} "
+        f"and {_count(len(conflicts), 'refused merge')} happened."
     )
     return tuple(said)
 
@@ -62,3 +63,8 @@ def duration_words(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _count(count: int, word: str, many: str | None = None) -> str:
+    """ "1 crash", "2 crashes" (the core's own: it may not import the engine's wording)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"

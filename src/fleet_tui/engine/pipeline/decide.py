@@ -11,6 +11,7 @@ from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.pipeline.review import start_review
 from fleet_tui.engine.pipeline_state import load_record, retry_for, update_record
 from fleet_tui.engine.state import load_state, log_event, save_state, state_lock
+from fleet_tui.engine.text import plural
 from fleet_tui.errors import ActionRefused
 from fleet_tui.pipeline_rules import PipelineRecord, automatic_pass, fresh
 
@@ -33,7 +34,7 @@ def decide(fleet: Fleet, name: str, tip: str, base_head: str, run: int, *, grace
         verdict = record.review_verdict if agent.review is not None else None
         if verdict is not None and not verdict.passed:
             _mark(fleet, name, key)
-            why = f"the reviewer failed it ({len(verdict.comments)} comment(s))"
+            why = f"the reviewer failed it ({plural(len(verdict.comments), 'comment')})"
             retry(fleet, name, why, grace=grace, say=say)
             return
         if record.notified_tip != tip:
@@ -66,7 +67,8 @@ def retry(fleet: Fleet, name: str, why: str, *, grace: float, say: Say) -> None:
     record = load_record(fleet, name)
     if record.rounds >= agent.max_rounds:
         reason = (
-            f"{why}; the {agent.max_rounds} automatic round(s) (max_rounds) are used up: a person decides"
+            f"{why}; the {plural(agent.max_rounds, 'automatic round')} (max_rounds) are used up: "
+            "a person decides"
         )
         update_record(fleet, name, lambda r: setattr(r, "needs_person", reason))
         with state_lock(fleet.layout):  # frees its slot for the next task

@@ -11,6 +11,7 @@ from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import write_launcher
 from fleet_tui.engine.pipeline_state import update_record, verdict_file
 from fleet_tui.engine.state import Phase, load_state, log_event, save_state, state_lock
+from fleet_tui.engine.text import plural
 from fleet_tui.models import Status
 from fleet_tui.pipeline_rules import PipelineRecord, VerdictError, parse_verdict, review_prompt
 
@@ -85,7 +86,7 @@ def read_verdict(fleet: Fleet, reviewer_name: str, status: Status, *, say: Say) 
         fleet.layout, reviewer_name, "verdict", doer=doer, passed=verdict.passed,
         comments=[c.render() for c in verdict.comments],
     )  # fmt: skip
-    word = "passed" if verdict.passed else f"failed ({len(verdict.comments)} comment(s))"
+    word = "passed" if verdict.passed else f"failed ({plural(len(verdict.comments), 'comment')})"
     say(f"{reviewer_name}: the review of {doer} {word}")
 
 
