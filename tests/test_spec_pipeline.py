@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from fleet_tui.errors import SpecError
+from fleet_tui.scope import Scope
 from fleet_tui.spec import load_fleet
 
 
@@ -60,7 +61,7 @@ def test_inline_and_named_reviewers_become_reviewer_agents(tmp_path: Path) -> No
     docs_review = spec.agent("docs-review")
     assert docs_review.preset.command == "echo review {prompt_file}"
     assert docs_review.review_prompt == "Be strict."
-    assert docs_review.in_scope("anything/at/all.py")  # a reviewer never drifts: nothing it does merges
+    assert "anything/at/all.py" in Scope(docs_review.scope)  # a reviewer never drifts: nothing it merges
 
 
 # id -> (file text, key path in the message, words saying what was expected)

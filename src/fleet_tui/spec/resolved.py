@@ -5,13 +5,12 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import pathspec
 from pydantic import BaseModel, ConfigDict
 
 from fleet_tui.presets import Preset
-from fleet_tui.spec.file import FleetSettings, compile_scope
+from fleet_tui.spec.file import FleetSettings
 
 
 class Agent(BaseModel):
@@ -46,12 +45,6 @@ class Agent(BaseModel):
     @property
     def branch(self) -> str:
         return f"fleet/{self.name}"
-
-    def scope_spec(self) -> pathspec.PathSpec[Any]:
-        return compile_scope(list(self.scope))
-
-    def in_scope(self, path: str) -> bool:
-        return bool(self.scope_spec().match_file(path))
 
 
 class FleetSpec(BaseModel):
