@@ -133,8 +133,11 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         log(f"POST {self.path} mode={STATE['mode']} {raw[:300]!r}")
         if LOG_PATH:  # keep the last full request body per endpoint, for debugging the protocols
-            with open(LOG_PATH + "." + path.rsplit("/", 1)[-1].replace(":", "_") + ".json", "wb") as fh:
+            endpoint = LOG_PATH + "." + path.rsplit("/", 1)[-1].replace(":", "_")
+            with open(endpoint + ".json", "wb") as fh:
                 fh.write(raw)
+            with LOCK, open(endpoint + ".jsonl", "ab") as fh:  # and every one, a line each (tests read them)
+                fh.write(json.dumps(body).encode() + b"\n")
         if path.endswith("/count_tokens"):
             return self._json(200, {"input_tokens": 42})
         if path.endswith(":countTokens"):

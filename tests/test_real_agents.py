@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from helpers import free_port, wait_for, wait_snapshot
 
+from fleet_tui.engine import actions
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.hooks import signals_file
@@ -41,8 +42,16 @@ def program(name: str) -> str | None:
 
 
 class FakeApi:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, log: Path) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+
+    def requests(self, endpoint: str) -> list[dict[str, Any]]:
+        """Every request body sent to this endpoint so far (e.g. "/v1/messages")."""
+        lines = Path(f"{self.log}.{endpoint.rsplit('/', 1)[-1]}.jsonl")
+        if not lines.exists():
+            return []
+        return [json.loads(line) for line in lines.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     def ctl(self, what: str, value: object) -> None:
         with urllib.request.urlopen(f"{self.url}/__{what}/{value}", timeout=5) as answer:
@@ -50,15 +59,16 @@ class FakeApi:
 
 
 @pytest.fixture
-def fake_api() -> Iterator[FakeApi]:
+def fake_api(tmp_path: Path) -> Iterator[FakeApi]:
     port = free_port()
     script = ROOT / "scripts" / "fake_model_api.py"
+    log = tmp_path / "fake-api.log"
     proc = subprocess.Popen(
-        [sys.executable, str(script), "--port", str(port)],
+        [sys.executable, str(script), "--port", str(port), "--log", str(log)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    api = FakeApi(port)
+    api = FakeApi(port, log)
 
     def up() -> bool:
         try:
@@ -212,3 +222,40 @@ def test_codex_notify_ends_the_turn(
         assert ended.status_source == "exit"
     finally:
         monitor.close()
+
+
+@pytest.mark.skipif(CLAUDE is None, reason="claude-code is not installed (npm i @anthropic-ai/claude-code)")
+def test_claude_reads_its_handoff_from_the_file_at_a_restart(
+    make_fleet: Any, tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claude preset's restart hands the handoff over as a file, not as one argument: the
+    model gets all of it (the log of the fake API holds the last request in full)."""
+    assert CLAUDE is not None
+    on_path(monkeypatch, CLAUDE)
+    home = tmp_path / "claude-home"
+    home.mkdir()
+    env = {
+        "HOME": str(home),
+        "ANTHROPIC_API_KEY": FAKE_KEY,
+        "ANTHROPIC_AUTH_TOKEN": FAKE_KEY,
+        "ANTHROPIC_BASE_URL": fake_api.url,
+    }
+    spec = {"name": "c", "preset": "claude", "command": None, "restart_command": None}
+    fleet: Fleet = make_fleet([spec], preamble=preset_env("claude", env), idle_after=30, status_hold=0.3)
+    config = {
+        "hasCompletedOnboarding": True,
+        "theme": "dark",
+        "customApiKeyResponses": {"approved": [FAKE_KEY[-20:]], "rejected": []},
+        "projects": {str(fleet.layout.worktree("c")): {"hasTrustDialogAccepted": True}},
+    }
+    (home / ".claude.json").write_text(json.dumps(config), encoding="utf-8")
+    assert "--append-system-prompt-file {handoff_file}" in fleet.agent("c").preset.restart_command
+    up(fleet)
+    wait_for(lambda: fake_api.requests("/v1/messages"), timeout=60, what="claude's first request")
+    note = "HANDOFF-NOTE-" + os.urandom(4).hex()
+    actions.restart(fleet, "c", reason="test", force=True, note=note)
+
+    def handed_over() -> bool:
+        return any(note in json.dumps(body.get("system")) for body in fake_api.requests("/v1/messages"))
+
+    wait_for(handed_over, timeout=60, what="the handoff in a request of the fresh claude")

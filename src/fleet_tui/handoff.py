@@ -13,7 +13,8 @@ from fleet_tui.models import FileChange
 from fleet_tui.pipeline_rules import RetryContext
 
 FENCE = "~~~~"  # tildes, so backticks in pane text cannot end the block
-# The claude, codex and gemini presets pass the handoff as one command-line argument, and Linux
+# The codex and gemini presets (and your own `"$(cat {handoff_file})"`) pass the handoff as one
+# command-line argument (claude reads it from the file), and Linux
 # refuses any single argument over 128 KiB ("Argument list too long"): the handoff stays well
 # below that, whatever the agent did. Long lists are summarised; the drift is listed in full.
 MAX_BYTES = 96 * 1024
