@@ -4,6 +4,7 @@ screen's own keys and `?` first; what is left out, `?` lists."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
+from fleet_tui.engine.fleet import Fleet
 from fleet_tui.models import QueueView, Status
 from fleet_tui.report import build_report
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.insight import TimelineScreen
+from fleet_tui.ui.roster import AddAgentScreen
 from fleet_tui.ui.screens import DiffScreen
 from fleet_tui.ui.steer_screens import LogScreen
 
@@ -103,3 +106,35 @@ async def test_the_compact_summary_leaves_out_counts_of_zero_and_is_shown_whole(
         await pilot.resize_terminal(200, 50)
         await pilot.pause(0.2)
         assert "0 idle" in str(summary.render()) and summary.size.height == 1
+
+
+async def test_the_table_shrinks_and_grows_with_the_filter() -> None:
+    app = FleetApp(demo_source(), clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.table.row_count == 4)
+        await pilot.pause(0.2)
+        assert app.table.outer_size.height == 7  # border, header, four rows
+        await pilot.press("slash", "d", "o", "c")
+        await until(pilot, lambda: app.table.row_count == 1)
+        await until(pilot, lambda: app.table.outer_size.height == 4)  # border, header, one row
+        await pilot.press("escape")
+        await until(pilot, lambda: app.table.row_count == 4 and app.table.outer_size.height == 7)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_the_add_form_keeps_its_buttons_in_sight_on_a_small_terminal(
+    repo: Path, size: tuple[int, int]
+) -> None:
+    (repo / "fleet.toml").write_text(
+        '[[agent]]\nname = "api"\ntask = "t"\nscope = ["src/**"]\npreset = "shell"\n', encoding="utf-8"
+    )
+    source = StaticSource(snapshots=[demo_snapshot()], base="main", fleet=Fleet.open(repo))
+    app = FleetApp(source, clock=lambda: NOW)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.table.row_count)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AddAgentScreen))
+        await pilot.pause(0.2)
+        for button in ("#add-yes", "#add-no"):
+            region = app.screen.query_one(button).region
+            assert region.height and region.bottom <= size[1] - 1, (button, region)  # above the Footer

@@ -45,9 +45,10 @@ RosterModal > Vertical {
 }
 RosterModal VerticalScroll {
     height: auto;
-    max-height: 30;
+    max-height: 65vh;  /* the rest of the form (errors, buttons) stays in sight at 80x24 */
 }
 RosterModal Label {
+    width: 100%;
     margin-top: 1;
     color: $text-muted;
 }

@@ -156,6 +156,7 @@ class AgentTable(DataTable[Text]):
     def sync(self, agents: Sequence[AgentSnapshot], now: float, attention: set[str]) -> None:
         self._last_sync = (agents, now, attention)
         self.cell_updates = 0
+        rows_before = self.row_count
         now = table_clock(now)
         grew = not self._cells  # a first drawing measures every column
         names = {a.name for a in agents}
@@ -201,6 +202,10 @@ class AgentTable(DataTable[Text]):
             self._cells[agent.name] = cells
         if grew:
             self.fit_last_column()
+        if self.row_count != rows_before:
+            # The table's height follows its rows (a filter, a removal): once DataTable has
+            # measured them again, which it does on its next refresh.
+            self.call_after_refresh(self.refresh, layout=True)
         if self._reselect is not None and self._reselect in names:
             self.move_cursor(row=self.get_row_index(self._reselect), animate=False)
         self._reselect = None
