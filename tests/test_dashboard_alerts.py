@@ -193,3 +193,22 @@ def test_a_dashboard_that_died_stops_holding_notifications_back(tmp_path: Path) 
     report._at -= presence.VIEW_BEAT  # a beat later: the file is touched again
     report.report("beta")
     assert presence.viewed_agents(state_dir) == {"beta"}
+
+
+def test_a_notice_is_one_line_of_plain_text_whatever_the_file_names_hold() -> None:
+    from memory_fleet import demo_snapshot
+
+    from fleet_tui.ui.alerts import notice_text, osc9
+
+    # A drifted file whose name carries a BEL and an escape would end the OSC early and run the rest.
+    demo = demo_snapshot()
+    snapshot = demo.model_copy(update={"fleet": "app"})
+    agent = demo.agents[0].model_copy(update={"name": "docs", "drift": ("a\x07\x1b]0;owned\x07.md",)})
+    text = notice_text(snapshot, agent, "drifted: " + agent.drift[0])
+    assert text.startswith("fleet-tui app: docs drifted: a") and text.endswith("attach docs")
+    plain = osc9(text, inside_tmux=False)
+    assert plain.startswith("\x1b]9;") and plain.endswith("\x07")
+    assert "\x07" not in plain[:-1] and "\x1b" not in plain[1:]  # only the sequence's own framing
+    # Inside tmux: wrapped for passthrough, every escape of the sequence doubled.
+    wrapped = osc9(text, inside_tmux=True)
+    assert wrapped == "\x1bPtmux;" + plain.replace("\x1b", "\x1b\x1b") + "\x1b\\"
