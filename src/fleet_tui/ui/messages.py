@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -39,7 +40,7 @@ class DiffRead(Message):
 
     agent: str
     path: str
-    lines: list[str]
+    lines: Sequence[str]
     width: int
 
 

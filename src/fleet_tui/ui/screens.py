@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -17,6 +16,7 @@ from textual.worker import Worker, get_current_worker
 
 from fleet_tui.engine.text import shown_path
 from fleet_tui.models import AgentSnapshot, FileChange
+from fleet_tui.ui.difflines import DiffLines
 from fleet_tui.ui.footer import FittingFooter
 from fleet_tui.ui.format import change_lines, scope_mark, state_text, status_text
 from fleet_tui.ui.host import Dashboard, dashboard
@@ -26,10 +26,10 @@ from fleet_tui.ui.widgets import DiffView
 FILE_COLUMNS = (("path", "file"), ("lines", "+/-"), ("state", "state"), ("mark", "scope"))
 
 
-def split_diff(text: str) -> tuple[list[str], int]:
+def split_diff(text: str) -> tuple[DiffLines, int]:
     """Display lines of a diff (tabs expanded) and the widest one, in cells."""
-    lines = [line.expandtabs(4) for line in text.splitlines()]
-    return lines, max((cell_len(line) for line in lines), default=0)
+    lines = DiffLines(text)
+    return lines, lines.width()
 
 
 class DiffScreen(Screen[None]):
@@ -45,6 +45,7 @@ class DiffScreen(Screen[None]):
         self.agent = agent
         self.states: dict[str, tuple[str, ...]] | None = None
         self.shown: str | None = None  # the path whose diff is on screen
+        self.view = DiffView(id="diff")
 
     @property
     def fleet_app(self) -> Dashboard:
@@ -54,7 +55,7 @@ class DiffScreen(Screen[None]):
         yield Static(id="diff-header")
         with Horizontal(id="diff-body"):
             yield DataTable(id="files", cursor_type="row")
-            yield DiffView(id="diff")
+            yield self.view
         yield FittingFooter()
 
     def on_mount(self) -> None:
@@ -166,6 +167,11 @@ class DiffScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def on_unmount(self) -> None:
+        # Closed: the diff (and the agent's file list) go now, not whenever Textual drops the screen.
+        self.view.release()
+        self.shown = None
 
 
 def key_rows(app: Dashboard) -> list[tuple[str, str, str, bool]]:

@@ -302,14 +302,20 @@ class DiffView(ScrollView, can_focus=True):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.lines: list[str] = []
+        self.lines: Sequence[str] = ()
         self._styles: dict[str, Style] = {}
 
-    def show(self, lines: list[str], width: int) -> None:
+    def show(self, lines: Sequence[str], width: int) -> None:
         self.lines = lines
         self.virtual_size = Size(width, len(lines))
         self.scroll_to(0, 0, animate=False)
         self.refresh()
+
+    def release(self) -> None:
+        """Let go of the diff (the inspector closed): Textual may keep the widget a while longer,
+        but a 50 MB diff must not stay with it."""
+        self.lines = ()
+        self.virtual_size = Size(0, 0)
 
     def _style(self, name: str) -> Style:
         if name not in self._styles:
