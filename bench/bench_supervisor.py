@@ -3,11 +3,12 @@
     .venv/bin/python bench/bench_supervisor.py --agents 10 50 --window 30 --json
 
 For each fleet size N it makes a git repository of 500 tracked files, brings up N scripted fake
-agents (script: `idle`) on a tmux socket of its own, starts the real supervisor process the way
-`fleet-tui up` does, lets it settle, then reads from /proc over a quiet window of `--window`
-seconds: the supervisor's own CPU (utime + stime) plus what it reaped (cutime + cstime: the git and
-tmux clients it ran), and the tmux server's CPU in the same window. It also reports how many
-snapshots it wrote in the window (an idle fleet should write none) and its RSS.
+agents (script: `idle`; `--untracked M` puts M untracked files in the first one's worktree) on a
+tmux socket of its own, starts the real supervisor process the way `fleet-tui up` does, lets it
+settle, then reads from /proc over a quiet window of `--window` seconds: the supervisor's own CPU
+(utime + stime) plus what it reaped (cutime + cstime: the git and tmux clients it ran), and the
+tmux server's CPU in the same window. It also reports how many snapshots it wrote in the window (an
+idle fleet should write none) and its RSS.
 
 Everything lives in a temporary folder and a uniquely named tmux socket, both removed at the end.
 """
@@ -59,7 +60,15 @@ def make_repo(root: Path, files: int) -> None:
     git(root, "-c", "user.name=bench", "-c", "user.email=b@example.com", "commit", "-qm", "initial")
 
 
-def measure(agents: int, window: float, settle: float) -> dict[str, float | int]:
+def add_untracked(worktree: Path, count: int) -> None:
+    """`count` untracked files in one worktree (a build's output, a vendored tree nobody ignored)."""
+    for i in range(count):
+        path = worktree / "pkg0" / "generated" / f"d{i // 500}" / f"gen{i}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{i}\n", encoding="utf-8")
+
+
+def measure(agents: int, window: float, settle: float, untracked: int = 0) -> dict[str, float | int]:
     tmp = Path(tempfile.mkdtemp(prefix="fleet-bench-sup-"))
     socket = f"fleet-bench-{secrets.token_hex(3)}"
     root = tmp / "repo"
@@ -75,6 +84,8 @@ def measure(agents: int, window: float, settle: float) -> dict[str, float | int]
         fleet_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         fleet = Fleet.open(root, fleet_file)
         actions.up(fleet)
+        if untracked:
+            add_untracked(fleet.layout.worktree("a0"), untracked)
         started = supervisor.start(fleet)
         assert started.pid is not None
         pid = started.pid
@@ -97,6 +108,7 @@ def measure(agents: int, window: float, settle: float) -> dict[str, float | int]
         total = (own1 - own0) + (kids1 - kids0)
         return {
             "agents": agents,
+            "untracked": untracked,
             "window_s": round(wall, 1),
             "supervisor_cpu_pct": round(100 * total / wall, 2),
             "supervisor_own_cpu_pct": round(100 * (own1 - own0) / wall, 2),
@@ -117,14 +129,16 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=30.0)
     parser.add_argument("--settle", type=float, default=15.0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--untracked", type=int, default=0, help="untracked files in the first worktree")
     args = parser.parse_args()
-    results = [measure(n, args.window, args.settle) for n in args.agents]
+    results = [measure(n, args.window, args.settle, args.untracked) for n in args.agents]
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         for r in results:
             print(
-                f"N={r['agents']:>4}  supervisor {r['supervisor_cpu_pct']}% of a core over {r['window_s']} s "
+                f"N={r['agents']:>4} untracked={r['untracked']}  supervisor {r['supervisor_cpu_pct']}% "
+                f"of a core over {r['window_s']} s "
                 f"(own {r['supervisor_own_cpu_pct']}%), tmux server {r['tmux_server_cpu_pct']}%, "
                 f"snapshot rewritten while idle: {bool(r['snapshot_rewritten_while_idle'])}"
             )
