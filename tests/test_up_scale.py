@@ -67,3 +67,38 @@ def test_the_safety_net_re_reads_every_worktree_within_its_cycle(make_fleet: Any
         assert monitor.git_reads - first <= 2 * cycle / core.RESYNC_GAP + 1
     finally:
         monitor.close()
+
+
+def test_worktrees_are_made_a_few_at_a_time_and_one_failure_is_said_for_its_agent(
+    make_fleet: Any, repo: Path, tmp_path: Path
+) -> None:
+    """Checkouts run in parallel: one that git refuses (its branch is checked out elsewhere) is
+    named with git's reason after every other one was tried; no agent starts; the next `up`,
+    once it is fixed, makes only what was missing."""
+    from fleet_tui.errors import EnvironmentProblem
+
+    names = ["a1", "a2", "a3", "a4", "a5", "a6"]
+    fleet: Fleet = make_fleet([{"name": n} for n in names])
+    git(repo, "branch", "fleet/a4")
+    elsewhere = tmp_path / "elsewhere"
+    git(repo, "worktree", "add", "-q", str(elsewhere), "fleet/a4")
+    try:
+        up(fleet)
+    except EnvironmentProblem as exc:
+        assert "a4" in exc.message and "already" in exc.message, exc.message
+    else:
+        raise AssertionError("up made a worktree of a branch checked out elsewhere")
+    for name in names:
+        assert fleet.layout.worktree(name).exists() is (name != "a4"), name
+    assert not fleet.tmux.session_exists(fleet.session)  # nothing started
+    heads = {
+        name: git(fleet.layout.worktree(name), "branch", "--show-current").strip()
+        for name in names
+        if name != "a4"
+    }
+    assert heads == {n: f"fleet/{n}" for n in names if n != "a4"}
+    git(repo, "worktree", "remove", str(elsewhere))
+    report = up(fleet)
+    made = [line for line in report.changes if line.startswith("created worktree")]
+    assert made == [f"created worktree {fleet.layout.worktree('a4')} on fleet/a4"]
+    assert all(racy_entries(fleet.layout.worktree(n)) == [] for n in names)

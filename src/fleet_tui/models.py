@@ -51,6 +51,7 @@ class WorktreeReading(Reading):
     head: str = ""
     merge_base: str = ""
     error: str | None = None
+    pending: bool = False  # not read yet (the monitor's first picture comes before git's)
 
 
 class PaneReading(Reading):
@@ -138,6 +139,9 @@ class AgentSnapshot(Reading):
     drift: tuple[str, ...] = ()
     overlap: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     git_error: str | None = None
+    # Its worktree was not read yet: the first picture of a fleet comes from tmux alone (one
+    # call), its file figures a moment later (git in every worktree takes seconds at 100 agents).
+    git_pending: bool = False
     # Lock files held in its worktree's git dir or on its branch: its next commit, snapshot or
     # merge fails until they go (a git command running there, or one that crashed).
     git_locks: tuple[str, ...] = ()

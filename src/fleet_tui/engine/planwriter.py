@@ -80,6 +80,8 @@ class PlanWriter:
     def update(self, snapshot: FleetSnapshot) -> str | None:
         """Write the plan for this snapshot if it changed; a problem comes back as words, never raised
         (a plan file must not stop the monitor)."""
+        if any(a.git_pending for a in snapshot.agents):
+            return None  # the first picture, before git: the plan waits for the figures
         try:
             if self._plan is None:
                 self._plan = self.fleet.plan()

@@ -219,7 +219,7 @@ def row_cells(
     restarts = f"{agent.restarts}/{agent.max_restarts}" if agent.restarts else "0"
     if agent.needs_human:
         restarts += " needs you"
-    cells = (
+    cells: Cells = (
         name,
         status_cell(agent, now),
         Text(runtime_text(agent, now), style="dim" if agent.status in ENDED else ""),
@@ -233,10 +233,19 @@ def row_cells(
         gates_text(agent),
         Text(truncate(agent.last_line, last_width), style="dim"),
     )
+    if agent.git_pending:  # the first picture comes before git: its figures are not known yet
+        unknown = Text("…", style="dim")
+        cells = tuple(unknown.copy() if i in GIT_CELLS else cell for i, cell in enumerate(cells))
     if attention:
         for cell in cells:
             cell.stylize(ATTENTION_STYLE)
     return cells
+
+
+# The cells that come from git (files, +/-, drift, overlap, ahead): "…" until the first reading.
+GIT_CELLS = frozenset(
+    i for i, (key, _) in enumerate(COLUMNS) if key in {"files", "lines", "drift", "overlap", "ahead"}
+)
 
 
 CONTEXT_WARN = 60.0  # percent: the course rule for a start; past it an agent's work degrades
@@ -282,6 +291,8 @@ def summary_text(snapshot: FleetSnapshot, now: float | None = None, compact: boo
     shared = len(snapshot.overlaps)
     if shared or not compact:
         text.append(f"{files(shared)} in overlap", style="yellow" if shared else "dim")
+    if any(a.git_pending for a in snapshot.agents):
+        text.append("  reading the worktrees…", style="dim italic")
     if snapshot.cost_usd is not None:  # only agents that report a cost count
         text.append(f"  ${snapshot.cost_usd:.2f} spent")
     _queue(text, snapshot.queue, compact)

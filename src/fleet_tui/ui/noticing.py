@@ -68,12 +68,16 @@ class Noticing(AppMixin):
         first snapshot, only mark: what an earlier dashboard saw acknowledged stays quiet)."""
         fresh: list[tuple[AgentSnapshot, str]] = []
         for agent in snapshot.agents:
-            reason = attention_reason(before.agent(agent.name) if before else None, agent)
-            if reason and before is None and self._acks.get(agent.name) == attention_key(agent):
+            prior = before.agent(agent.name) if before else None
+            # A first picture without git figures: the one after it is the first full sight.
+            unread = prior is not None and prior.git_pending
+            reason = attention_reason(None if unread else prior, agent)
+            first = before is None or unread
+            if reason and first and self._acks.get(agent.name) == attention_key(agent):
                 continue  # acknowledged in an earlier dashboard: not news now
             if reason:
                 self.attention[agent.name] = reason
-                if before is not None:
+                if not first:
                     fresh.append((agent, reason))
         self._call_attention(fresh)
 

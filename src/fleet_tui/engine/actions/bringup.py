@@ -68,12 +68,7 @@ def _up(fleet: Fleet) -> UpReport:
             state.base = fleet.base
         registered = git.worktrees(fleet.root)  # once: one `git worktree list` per agent was O(N²)
         made: list[Path] = []
-        recreated = [
-            a.name
-            for a in fleet.agents
-            if not _removed_after_merge(fleet, a.name, state)
-            and _ensure_worktree(fleet, a, state, report, registered, made)
-        ]
+        recreated = _ensure_worktrees(fleet, state, report, registered, made)
         save_state(fleet.layout, state)
         # Before any agent starts (its own git would race ours for the index lock).
         git.refresh_indexes(made)
@@ -145,44 +140,94 @@ def _check_worktree_paths(fleet: Fleet) -> None:
             )
 
 
-def _ensure_worktree(
+def _ensure_worktrees(
+    fleet: Fleet,
+    state: FleetState,
+    report: UpReport,
+    registered: dict[Path, str | None],
+    made: list[Path],
+) -> list[str]:
+    """Create every agent's missing branch (one by one, from one reading of the branch tips) and
+    worktree (a few checkouts at once); the made worktrees go to `made`. Returns the agents whose
+    worktree was re-created. A checkout that fails is said for its agent once every other one
+    was tried (the state keeps the branches made), so the next `up` makes only what is missing."""
+    tips = _branches(fleet.root)
+    adds: list[tuple[Agent, Path, bool]] = []
+    for agent in fleet.agents:
+        if _removed_after_merge(fleet, agent.name, state):
+            continue
+        missing_ok = _ensure_branch(fleet, agent, state, report, registered, tips)
+        if missing_ok is not None:
+            path = fleet.layout.worktree(agent.name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            adds.append((agent, path, missing_ok))
+    # A registered worktree whose folder was deleted by hand is re-added with --force, which
+    # overrides only the "registered but missing" guard (_ensure_branch checked it is ours).
+    failures = git.add_worktrees(fleet.root, [(path, a.branch, again) for a, path, again in adds])
+    recreated: list[str] = []
+    for (agent, path, again), failure in zip(adds, failures, strict=True):
+        if failure is None:
+            made.append(path)
+            report.add(f"created worktree {path} on {agent.branch}")
+            if again:
+                recreated.append(agent.name)
+    failed = [(a.name, f) for (a, _, _), f in zip(adds, failures, strict=True) if f is not None]
+    if failed:
+        save_state(fleet.layout, state)  # the branches made so far are recorded as this agent's start
+        git.refresh_indexes(made)  # as after a whole `up`: the next one does not touch these again
+        name, first = failed[0]
+        others = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise EnvironmentProblem(
+            f"could not create the worktree of {name}{others}: {first.message}",
+            "fix that, then run `fleet-tui up` again: it makes only what is still missing "
+            "(no agent was started)",
+        )
+    return recreated
+
+
+def _branches(root: Path) -> dict[str, str]:
+    """Every local branch (its full name under refs/heads/) and its commit, in one git call."""
+    tips: dict[str, str] = {}
+    for line in git.branch_tips(root).splitlines():
+        commit, _, ref = line.partition(" ")
+        if ref.startswith("refs/heads/"):
+            tips[ref.removeprefix("refs/heads/")] = commit
+    return tips
+
+
+def _ensure_branch(
     fleet: Fleet,
     agent: Agent,
     state: FleetState,
     report: UpReport,
     registered: dict[Path, str | None],
-    made: list[Path],
-) -> bool:
-    """Create the agent's branch and worktree if missing (added to `made`); True when the
-    worktree was re-created."""
+    tips: dict[str, str],
+) -> bool | None:
+    """Create the agent's branch if missing; whether its worktree must be added (None: it is
+    there, False: add it, True: re-add a registered one whose folder is gone)."""
     record = state.agent(agent.name)
     path = fleet.layout.worktree(agent.name)
-    if not git.branch_exists(fleet.root, agent.branch):
-        git.create_branch(fleet.root, agent.branch, fleet.base)
-        record.branch_start = git.rev_parse(fleet.root, agent.branch)
+    if agent.branch not in tips:
+        start = tips.get(fleet.base) or git.rev_parse(fleet.root, fleet.base)
+        git.create_branch(fleet.root, agent.branch, start)  # at the commit, as recorded below
+        record.branch_start = start
         report.add(f"created branch {agent.branch} from {fleet.base}")
     elif record.branch_start is None:
-        record.branch_start = git.rev_parse(fleet.root, agent.branch)
+        record.branch_start = tips[agent.branch]
         report.add(f"using the existing branch {agent.branch}")
     if path in registered:
         if registered[path] != agent.branch and path.exists() and record.run > 0:
             # The agent's own worktree, switched to another branch (or detached) by the agent:
             # said for this agent, while the rest of the fleet comes up.
             report.warnings.append(off_branch_words(agent.name, path, registered[path], agent.branch))
-            return False
+            return None
         if registered[path] != agent.branch:
             raise EnvironmentProblem(
                 f"{path} is a worktree of {registered[path] or 'a detached HEAD'}, not of {agent.branch}",
                 "move that worktree away (`git worktree move`), or set another worktree_root under [fleet]",
             )
         if path.exists():
-            return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A registered worktree whose folder was deleted by hand: re-add just that one (--force
-    # overrides only the "registered but missing" guard; we checked it is ours above).
-    git.add_worktree(fleet.root, path, agent.branch, missing_ok=path in registered)
-    made.append(path)
-    report.add(f"created worktree {path} on {agent.branch}")
+            return None
     return path in registered
 
 

@@ -117,5 +117,6 @@ class Composer:
             drift=drift(files),
             overlap=inputs.overlap,
             git_error=inputs.reading.error,
+            git_pending=inputs.reading.pending,
             git_locks=inputs.locks,
         )

@@ -36,7 +36,7 @@ RESYNC_GAP = 3.0
 RESYNC_GAP_UNWATCHED = 0.0
 READ_WORKERS = 4
 STATE_MAX_AGE = 10.0  # state.json is parsed again when its stat changes, and at least this often
-NO_READING = WorktreeReading()
+UNREAD = WorktreeReading(pending=True)  # before an agent's first git reading
 DOWN_RECHECK = 5.0  # seconds: while the fleet is down, how often tmux is asked why again
 
 Clock = Callable[[], float]
@@ -303,14 +303,15 @@ class Monitor:
             self.panes.panes.get(name),
             look,
             since,
-            self._readings.get(name, NO_READING),
+            self._readings.get(name, UNREAD),
             waiting_for,
             self._overlap_for(name),
             signals.context(pane.screen if (pane := self.panes.panes.get(name)) else ""),
             signals.context_window,
             self.locks.agents.get(name, ()),
         )
-        self._note_drift(name, snapshot.drift)
+        if not snapshot.git_pending:  # no reading yet is no drift yet: what it finds is not news
+            self._note_drift(name, snapshot.drift)
         return snapshot
 
     def _note_drift(self, name: str, drift: tuple[str, ...]) -> None:
@@ -337,6 +338,8 @@ class Monitor:
         watcher.start()
         next_panes = 0.0
         try:
+            if not self._readings:
+                next_panes = self._first_picture(publish, interval, on_error)
             while not stop.is_set():
                 now = time.monotonic()
                 read_panes = now >= next_panes
@@ -354,6 +357,24 @@ class Monitor:
                 self._wake.clear()
         finally:
             self._pool.shutdown(wait=False)
+
+    def _first_picture(
+        self,
+        publish: Callable[[FleetSnapshot], object],
+        interval: float,
+        on_error: Callable[[str], object] | None,
+    ) -> float:
+        """Publish the fleet as tmux shows it (names, statuses, screens) before git has read any
+        worktree, so a dashboard paints at once; the figures follow with the first tick. Returns
+        when the panes are due again."""
+        try:
+            self.read_panes()
+            publish(self.compose())
+        except FleetError as exc:
+            if on_error:
+                on_error(str(exc))
+            return 0.0
+        return time.monotonic() + interval
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)

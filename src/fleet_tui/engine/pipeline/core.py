@@ -167,6 +167,8 @@ class Pipeline:
             agent = by_name.get(reading.name)
             if agent is None or agent.is_reviewer:
                 continue
+            if reading.git_pending:
+                continue  # the first picture, before git: decide on the next one
             record = records[agent.name]
             phase = state.agent(agent.name).phase
             tip = facts[agent.name].tip

@@ -228,6 +228,8 @@ class Supervisor:
         attention notifications, one per change."""
         layout = self.fleet.layout
         for agent in snapshot.agents:
+            if agent.git_pending:  # the first picture, before git: its drift is not known yet
+                continue
             before = self._known.get(agent.name) or self._remembered(agent)
             if tuple(agent.drift) != tuple(before.drift):
                 log_event(layout, agent.name, "drift", files=list(agent.drift), count=len(agent.drift))
