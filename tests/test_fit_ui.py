@@ -22,6 +22,7 @@ from fleet_tui.ui.insight import TimelineScreen
 from fleet_tui.ui.roster import AddAgentScreen
 from fleet_tui.ui.screens import DiffScreen
 from fleet_tui.ui.steer_screens import LogScreen
+from fleet_tui.ui.widgets import AgentDetail, PanePreview
 
 SCREENS: dict[str, tuple[Callable[[], Screen[Any]], list[str]]] = {
     # screen, and the keys of its own that must stay in sight
@@ -138,3 +139,20 @@ async def test_the_add_form_keeps_its_buttons_in_sight_on_a_small_terminal(
         for button in ("#add-yes", "#add-no"):
             region = app.screen.query_one(button).region
             assert region.height and region.bottom <= size[1] - 1, (button, region)  # above the Footer
+
+
+async def test_a_resize_while_another_screen_is_open_changes_the_dashboards_layout_too() -> None:
+    app = FleetApp(demo_source(), clock=lambda: NOW)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.table.row_count)
+        detail, preview = app.query_one(AgentDetail), app.query_one(PanePreview)
+        assert detail.display and detail.region.width
+        for width, compact in ((80, True), (200, False)):
+            app.push_screen(LogScreen(["api"]))
+            await pilot.pause(0.2)
+            await pilot.resize_terminal(width, 24 if compact else 50)
+            await pilot.pause(0.2)
+            app.pop_screen()
+            await pilot.pause(0.3)
+            assert detail.display is not compact and bool(detail.region.width) is not compact, width
+            assert (preview.region.width == width) is compact  # the preview takes the whole width

@@ -155,9 +155,12 @@ class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions
         panel left out, a compact Footer; at every width the last line takes the free space."""
         compact = event.size.width < COMPACT_BELOW
         self.set_class(compact, "-compact")
-        # Set here, not only by the stylesheet's .-compact rule: a class set on the app at the
-        # first resize did not always reach the summary, which then stayed one row tall.
+        # Styles set here rather than by a stylesheet rule on the app's class: a class change made
+        # while another screen is on top (the event log, say), or at the very first resize, did
+        # not restyle the dashboard's widgets, which kept the other layout.
         self.query_one("#summary", Static).styles.height = "auto" if compact else 1
+        self.query_one(AgentDetail).display = not compact
+        self.query_one(PanePreview).styles.width = "1fr" if compact else "2fr"
         footer = self.query_one(FleetFooter)
         footer.compact = compact
         footer.refresh(recompose=True)  # what fits changed with the width
