@@ -11,25 +11,35 @@ import pathspec
 from fleet_tui.models import FileChange, OverlapEntry
 from fleet_tui.spec import compile_scope
 
+MATCHES_KEPT = 100_000  # paths whose answer a scope remembers before it starts afresh
+
 
 class Scope:
-    """An agent's gitignore-style scope, compiled once."""
+    """An agent's gitignore-style scope, compiled once; each path's answer is remembered (a
+    worktree is re-read often, mostly with the same files: tens of thousands, at worst)."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
         self._spec: pathspec.PathSpec[Any] = compile_scope(list(self.patterns))
+        self._matches: dict[str, bool] = {}
 
     def __contains__(self, path: str) -> bool:
-        return bool(self._spec.match_file(path))
+        known = self._matches.get(path)
+        if known is None:
+            if len(self._matches) >= MATCHES_KEPT:
+                self._matches.clear()
+            known = self._matches[path] = bool(self._spec.match_file(path))
+        return known
 
 
 def mark_scope(files: Iterable[FileChange], scope: Scope) -> tuple[FileChange, ...]:
     """Each file with `in_scope` set. A rename changes both its paths (the old one disappears), so
     it is in scope only when both are: moving a file out of someone else's folder is drift."""
-    return tuple(
-        f.model_copy(update={"in_scope": f.path in scope and (f.old_path is None or f.old_path in scope)})
-        for f in files
-    )
+    marked = []
+    for f in files:
+        inside = f.path in scope and (f.old_path is None or f.old_path in scope)
+        marked.append(f if f.in_scope == inside else f.model_copy(update={"in_scope": inside}))
+    return tuple(marked)
 
 
 def drift(files: Iterable[FileChange]) -> tuple[str, ...]:

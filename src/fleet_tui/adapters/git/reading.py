@@ -8,6 +8,7 @@ so git does not even refresh the index opportunistically.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,20 +40,38 @@ def parse_numstat_z(out: str) -> list[FileChange]:
     return changes
 
 
+# Line counts of untracked files, by what `lstat` says of them: a worktree with 23,000 untracked
+# files (a build's output nobody ignored) is then re-read with a stat per file, not a read per file.
+_COUNTED: dict[tuple[str, int, int, int, int], tuple[int | None, int | None]] = {}
+COUNTED_MAX = 200_000  # entries kept before the cache starts afresh
+
+
 def count_new_file(path: Path) -> tuple[int | None, int | None]:
     """(added, removed) as `git diff --numstat` shows a new file; added is None if binary."""
-    if path.is_symlink():
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return 0, 0
+    if stat.S_ISLNK(st.st_mode):
         return 1, 0
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = _COUNTED.get(key)
+    if known is not None:
+        return known
     try:
         data = path.read_bytes()
     except OSError:
         return 0, 0
+    counted: tuple[int | None, int | None]
     if b"\0" in data[:BINARY_SNIFF]:
-        return None, None
-    lines = data.count(b"\n")
-    if data and not data.endswith(b"\n"):
-        lines += 1
-    return lines, 0
+        counted = (None, None)
+    else:
+        lines = data.count(b"\n")
+        counted = (lines + 1 if data and not data.endswith(b"\n") else lines, 0)
+    if len(_COUNTED) >= COUNTED_MAX:
+        _COUNTED.clear()
+    _COUNTED[key] = counted
+    return counted
 
 
 def untracked_files(path: Path) -> list[str]:

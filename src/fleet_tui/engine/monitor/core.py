@@ -19,6 +19,7 @@ from fleet_tui.adapters import git
 from fleet_tui.engine.fleet import Fleet, off_branch_words
 from fleet_tui.engine.monitor.compose import Composer
 from fleet_tui.engine.monitor.locks import GitLocks
+from fleet_tui.engine.monitor.pacing import ReadPacer
 from fleet_tui.engine.monitor.panes import PaneTracker, Verdict
 from fleet_tui.engine.monitor.watcher import Watcher
 from fleet_tui.engine.planwriter import PlanWriter
@@ -92,7 +93,9 @@ class Monitor:
         self._ticks = 0
         self.git_reads = 0  # how many worktree readings were taken (the benchmark reports it)
         self._readings: dict[str, WorktreeReading] = {}
+        self._raw: dict[str, WorktreeReading] = {}  # as git gave it, before the scope marks
         self._read_at: dict[str, float] = {}
+        self.pacer = ReadPacer()  # expensive worktrees are not re-read at every file event
         self._git_version = 0  # bumped whenever a git reading lands
         # Caches that keep an idle tick cheap: nothing below is recomputed unless its inputs changed.
         self._state: FleetState | None = None
@@ -151,8 +154,10 @@ class Monitor:
             problem = self.fleet.worktree_problem(name)
             if problem:  # git would read an enclosing repository's files as this agent's
                 return name, WorktreeReading(error=problem)
+            started = time.monotonic()
             try:  # one agent's failed reading (a git lock, an unreadable file) is marked on that agent
                 reading = git.read_worktree(path, base)
+                self.pacer.timed(name, time.monotonic() - started)
                 branch = self.fleet.agent(name).branch
                 on = git.current_branch(path)
             except (FleetError, OSError) as exc:
@@ -164,12 +169,18 @@ class Monitor:
         now = self.clock()
         for name in names:  # a worktree made again may have another git dir
             self.locks.forget(name)
+        changed = False
         for name, reading in self._pool.map(read, names):
-            scope = self.fleet.scopes[name]
-            self._readings[name] = reading.model_copy(update={"files": mark_scope(reading.files, scope)})
             self._read_at[name] = now
             self.git_reads += 1
-        self._git_version += 1
+            if name in self._readings and self._raw.get(name) == reading:
+                continue  # the same as last time: nothing to mark, nothing to compose again
+            self._raw[name] = reading
+            scope = self.fleet.scopes[name]
+            self._readings[name] = reading.model_copy(update={"files": mark_scope(reading.files, scope)})
+            changed = True
+        if changed:
+            self._git_version += 1
 
     def _due_for_resync(self) -> list[str]:
         now = self.clock()
@@ -177,7 +188,11 @@ class Monitor:
         if now < self._resynced + gap:
             return []
         self._resynced = now
-        stale = [n for n in self._agents if now - self._read_at.get(n, 0.0) >= RESYNC_AFTER]
+        stale = [
+            n
+            for n in self._agents
+            if now - self._read_at.get(n, 0.0) >= self.pacer.resync_after(n, RESYNC_AFTER)
+        ]
         return sorted(stale, key=lambda n: self._read_at.get(n, 0.0))[:1]
 
     def tick(self, *, panes: bool = True) -> FleetSnapshot:
@@ -191,8 +206,17 @@ class Monitor:
             dirty = set(self._dirty)
             self._dirty.clear()
         dirty.update(self._due_for_resync())
-        self.read_git(sorted(dirty))
+        now, later = self.pacer.split(dirty)
+        if later:  # expensive to read and read a moment ago: once its pause is over
+            with self._lock:
+                self._dirty.update(later)
+        self.read_git(sorted(now))
         return self.compose()
+
+    def next_due(self) -> float | None:
+        """When (monotonic) the first agent waiting out its pause may be read; None: none waits."""
+        with self._lock:
+            return self.pacer.next_due(set(self._dirty))
 
     # -- composing -------------------------------------------------------------------------
 
@@ -353,7 +377,8 @@ class Monitor:
                 except FleetError as exc:
                     if on_error:
                         on_error(str(exc))
-                self._wake.wait(timeout=max(0.0, next_panes - time.monotonic()))
+                wake_at = min(next_panes, self.next_due() or next_panes)
+                self._wake.wait(timeout=max(0.0, wake_at - time.monotonic()))
                 self._wake.clear()
         finally:
             self._pool.shutdown(wait=False)
