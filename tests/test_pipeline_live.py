@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import fake_agent_command, git
 from helpers import wait_for
 
@@ -24,12 +25,18 @@ def drive(
     timeout: float = 25.0,
     what: str = "",
     each: Callable[[FleetSnapshot], None] | None = None,
+    lag: int = 0,
 ) -> FleetSnapshot:
-    """Tick the monitor and step the pipeline until the pipeline's view satisfies `predicate`."""
+    """Tick the monitor and step the pipeline until the pipeline's view satisfies `predicate`.
+
+    With `lag`, the pipeline is handed the reading of `lag` ticks ago, as a loaded machine does
+    (a reading taken before the pipeline's last action reaches it after that action)."""
     deadline = time.monotonic() + timeout
+    readings: list[FleetSnapshot] = []
     while True:
         monitor.mark_dirty()
-        snap = pipe.step(monitor.tick())
+        readings = [*readings, monitor.tick()][-(lag + 1) :]
+        snap = pipe.step(readings[0])
         if each is not None:
             each(snap)
         if predicate(snap):
@@ -102,7 +109,10 @@ REVIEWER = (
 )
 
 
-def test_a_reviewer_fails_the_doer_once_with_comments_then_passes_it(make_fleet, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lag", [0, 3], ids=["fresh readings", "readings 3 ticks late"])
+def test_a_reviewer_fails_the_doer_once_with_comments_then_passes_it(
+    make_fleet, tmp_path: Path, lag: int
+) -> None:
     script = tmp_path / "reviewer.txt"
     script.write_text(REVIEWER, encoding="utf-8")
     fleet = make_fleet(
@@ -129,9 +139,11 @@ def test_a_reviewer_fails_the_doer_once_with_comments_then_passes_it(make_fleet,
             ),
             timeout=60,
             what="ready, and said so",
+            lag=lag,
         )
     finally:
         pipe.close()
+    assert not [m for m in pipe.messages if "needs a person" in m], pipe.messages
     handoff = fleet.layout.handoff_file("api").read_text(encoding="utf-8")
     assert "### The reviewer's comments" in handoff and "- src/api.py:1: add a docstring" in handoff
     prompt = fleet.layout.prompt_file("api-review").read_text(encoding="utf-8")

@@ -174,6 +174,8 @@ class Pipeline:
             tip = facts[agent.name].tip
             if phase != Phase.RUNNING or record.needs_person or not tip or reading.status not in SETTLED:
                 continue
+            if reading.started_at != state.agent(agent.name).started_at:
+                continue  # read before its latest (re)start: "settled" describes the run before
             if tip == state.agent(agent.name).branch_start and not reading.commits_ahead:
                 continue  # nothing of its own to check yet
             if not all(fresh(record.gates.get(g), tip, base_head) for g in GATES):
@@ -193,6 +195,8 @@ class Pipeline:
                 continue
             if doer_record.review_verdict is not None or state.agent(reviewer.name).phase != Phase.RUNNING:
                 continue
+            if seen.started_at != state.agent(reviewer.name).started_at:
+                continue  # a reading taken before this round began: its "ended" is the last round's
             if seen.status in (Status.EXITED, Status.CRASHED, Status.IDLE):
                 self._submit(reviewer.name, partial(self._read_verdict, reviewer.name, seen.status))
         queued = [a for a in fleet.spec.doers if state.agent(a.name).phase == Phase.QUEUED]
