@@ -15,16 +15,22 @@ socket of its own, then measures:
   time (this process and its children) is the figure to compare, wall time is printed beside it;
 - the dashboard as a person runs it: `fleet-tui` in a 200x50 pane of a separate tmux server (the
   "terminal"), read back with `capture-pane`:
-  - start: launch to a full screen (summary counts N agents, first row drawn), and the full paint
-    (from the app's first frame to that);
+  - start with no supervisor running (the dashboard starts it, as after a reboot): launch to a
+    full screen (summary counts N agents, first row drawn), and the full paint (from the app's
+    first frame to that); then, as a person gets it after `fleet-tui up` (the supervisor runs), the
+    same two figures for a second dashboard opened on the running supervisor;
   - write-to-screen latency: a new out-of-scope file in an agent's worktree, timed from just
     before the write to the screen's summary counting one more drifted agent;
   - key latency: `Down`/`Up` sent to the terminal, until the screen changes; idle, and right after
     a commit on base (every worktree re-read at once);
   - RSS of the dashboard process after 50 and after 500 cursor moves;
-  - idle CPU over a quiet window that starts past the rolling resync's first cycle: the dashboard
-    process (its monitor and git children included) plus the fleet's tmux server, as % of a core
-    (the terminal's own tmux server is printed beside it, not counted: it is the person's terminal).
+  - idle CPU over a quiet window that starts past the rolling resync's first cycle: the
+    supervisor (its git and tmux children included), the dashboard process and the fleet's tmux
+    server, as % of a core, together and each alone (the terminal's own tmux server is printed
+    beside it, not counted: it is the person's terminal); RSS of the dashboard and the supervisor.
+
+At N >= BIG (250) the slowest parts are cut down so a full run stays reasonable on 2 cores: fewer
+writes for the screen latency, shorter key walks and fewer cursor moves; every figure is still taken.
 
 Every figure is printed as min / median / max over the runs, with its target beside it. The load
 average is printed with each run: the machine may be shared, so prefer the CPU figures.
@@ -58,6 +64,7 @@ from typing import Any
 
 from fleet_tui.adapters import processes
 from fleet_tui.adapters.git import READ_ENV
+from fleet_tui.engine import supervisor
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import AGENT_MARKER, agent_id
@@ -78,6 +85,8 @@ FIGURES: tuple[tuple[str, str, float | None, str], ...] = (
     ("floor_parallel_wall_s", f"floor, {READ_WORKERS} threads, wall", None, "s"),
     ("floor_sequential_wall_s", "floor, sequential, wall", None, "s"),
     ("read_wall_ratio", f"monitor / {READ_WORKERS}-thread floor, wall", 1.5, "x"),
+    ("cold_start_to_full_screen_s", "no supervisor yet: launch to full screen", None, "s"),
+    ("cold_full_paint_s", "no supervisor yet: full paint", None, "s"),
     ("start_to_full_screen_s", "dashboard launch to full screen", None, "s"),
     ("full_paint_s", "full paint (first frame to full screen)", 1.0, "s"),
     ("screen_latency_median_s", "write to screen, median", 0.3, "s"),
@@ -87,11 +96,15 @@ FIGURES: tuple[tuple[str, str, float | None, str], ...] = (
     ("key_latency_reread_max_s", "key to screen during a fleet-wide re-read, max", 0.3, "s"),
     ("rss_50_moves_mb", "dashboard RSS after 50 cursor moves", None, "MB"),
     ("rss_growth_500_moves_mb", "RSS growth, 50 to 500 cursor moves", 5.0, "MB"),
-    ("idle_fleet_pct", "idle: dashboard + fleet tmux server", 1.0, "% core"),
+    ("rss_dashboard_mb", "dashboard RSS at the end", 100.0, "MB"),
+    ("rss_supervisor_mb", "supervisor RSS at the end", None, "MB"),
+    ("idle_fleet_pct", "idle: supervisor + dashboard + tmux server", 1.0, "% core"),
+    ("idle_supervisor_pct", "idle: supervisor (+ its git, tmux clients)", None, "% core"),
     ("idle_dashboard_pct", "idle: dashboard process alone", None, "% core"),
     ("idle_tmux_server_pct", "idle: fleet tmux server alone", None, "% core"),
     ("idle_terminal_pct", "idle: the terminal's tmux server (not counted)", None, "% core"),
 )
+BIG = 250  # from this fleet size on, the slowest parts are cut down (see the docstring)
 PACKAGES = 40  # src/pkgNN: one scope per agent (agents share packages beyond 40)
 WORDS = (
     "fleet", "agent", "worktree", "branch", "scope", "drift", "overlap", "snapshot", "monitor",
@@ -274,6 +287,7 @@ class Run:
 
     def close(self) -> None:
         kill_server(self.terminal)
+        supervisor.stop(self.fleet.layout)  # the dashboard started it; it would outlive the run
         kill_server(self.socket)
         for agent in self.fleet.agents:
             processes.stop_pids(
@@ -380,27 +394,49 @@ def measure_reading(run: Run, rounds: int = 2) -> dict[str, float]:
 class Terminal:
     """`fleet-tui` running in a 200x50 pane of its own tmux server, read back with capture-pane."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, session: str = "term") -> None:
         self.run = run
         self.socket = run.terminal
+        self.session = session
         width, height = TERMINAL
         command = f"exec {FLEET_TUI} -C {run.repo} -f {run.fleet_file}"
         self.launched = time.perf_counter()
         subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d", "-s", "term",
+            ["tmux", "-L", self.socket, "-f", "/dev/null", "new-session", "-d", "-s", session,
              "-x", str(width), "-y", str(height), command],
             check=True, env={**os.environ, "TERM": "xterm-256color"},
         )  # fmt: skip
         tmux(self.socket, "set-option", "-g", "status", "off")
-        pid = tmux(self.socket, "display-message", "-p", "-t", "term", "#{pane_pid}").strip()
+        pid = tmux(self.socket, "display-message", "-p", "-t", session, "#{pane_pid}").strip()
         self.pid = int(pid)
         self.server = server_pid(self.socket)
 
     def screen(self, colours: bool = False) -> str:
-        return tmux(self.socket, "capture-pane", "-p", *(["-e"] if colours else []), "-t", "term")
+        return tmux(self.socket, "capture-pane", "-p", *(["-e"] if colours else []), "-t", self.session)
 
     def keys(self, *keys: str) -> None:
-        tmux(self.socket, "send-keys", "-t", "term", *keys)
+        tmux(self.socket, "send-keys", "-t", self.session, *keys)
+
+    def full_screen(self, count: int) -> tuple[float, float]:
+        """Wait for every agent on screen: (launch to full screen, first frame to full screen)."""
+        first_frame: list[float] = []
+
+        def full() -> bool:
+            screen = self.screen()
+            if not first_frame and screen.strip():
+                first_frame.append(time.perf_counter())
+            idle = re.search(r"(\d+) idle", screen)
+            return bool(idle and int(idle.group(1)) == count and agent_name(0) in screen)
+
+        wait_until(full, 120, "the dashboard's full screen", step=0.01)
+        now = time.perf_counter()
+        # The app's first frame: the screen is drawn all at once (the summary says "reading the
+        # fleet" until the first snapshot), so the full paint is from that frame to every row.
+        return now - self.launched, now - first_frame[0]
+
+    def quit(self) -> None:
+        self.keys("q")
+        wait_until(lambda: not Path(f"/proc/{self.pid}").exists(), 20, "the dashboard to quit")
 
     def drifted(self) -> int | None:
         found = re.search(r"(\d+) drifted", self.screen())
@@ -408,24 +444,17 @@ class Terminal:
 
 
 def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) -> dict[str, float]:
-    term = Terminal(run)
     result: dict[str, float] = {}
     count = run.count
-    first_frame: list[float] = []
-
-    def full() -> bool:
-        screen = term.screen()
-        if not first_frame and screen.strip():
-            first_frame.append(time.perf_counter())
-        idle = re.search(r"(\d+) idle", screen)
-        return bool(idle and int(idle.group(1)) == count and agent_name(0) in screen)
-
-    wait_until(full, 120, "the dashboard's full screen", step=0.01)
-    now = time.perf_counter()
-    result["start_to_full_screen_s"] = now - term.launched
-    # The app's first frame: the screen is drawn all at once (the summary says "reading the fleet"
-    # until the first snapshot), so the full paint is from that frame to every row in place.
-    result["full_paint_s"] = now - first_frame[0]
+    big = count >= BIG
+    supervisor.stop(run.fleet.layout)  # none runs yet: the first dashboard starts it
+    cold = Terminal(run, session="cold")
+    result["cold_start_to_full_screen_s"], result["cold_full_paint_s"] = cold.full_screen(count)
+    cold.quit()
+    wait_until(lambda: supervisor.status(run.fleet.layout).fresh(), 30, "the supervisor it started")
+    time.sleep(1.0)
+    term = Terminal(run)  # as a person gets it after `fleet-tui up`: the supervisor runs
+    result["start_to_full_screen_s"], result["full_paint_s"] = term.full_screen(count)
     time.sleep(1.0)
 
     # Key latency, idle: until the screen (colours included: the cursor row) changes.
@@ -455,7 +484,7 @@ def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) ->
             time.sleep(0.05)
         return latencies
 
-    keys = walk(20)
+    keys = walk(10 if big else 20)
     result["key_latency_median_s"] = statistics.median(keys)
     result["key_latency_max_s"] = max(keys)
 
@@ -463,7 +492,7 @@ def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) ->
     screen_latencies = []
     agents = list(run.fleet.agents)
     rng.shuffle(agents)
-    for i, agent in enumerate(agents[: min(args.writes, count)]):
+    for i, agent in enumerate(agents[: min(args.writes // 2 if big else args.writes, count)]):
         drifted = term.drifted() or 0
         target = run.fleet.layout.worktree(agent.name) / "docs" / f"bench-drift-{i:03d}.md"
         t0 = time.perf_counter()
@@ -478,7 +507,7 @@ def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) ->
     (run.repo / "docs" / "bench-base.md").write_text("base moved\n", encoding="utf-8")
     git(run.repo, "add", "docs/bench-base.md")
     git(run.repo, "commit", "-q", "-m", "base moves")
-    result["key_latency_reread_max_s"] = max(walk(10))
+    result["key_latency_reread_max_s"] = max(walk(5 if big else 10))
 
     # Memory after cursor use.
     def moves(total: int) -> None:
@@ -502,17 +531,25 @@ def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) ->
         log(f"N={count}: waiting {rest:.0f}s for the rolling resync's steady state")
         time.sleep(rest)
     fleet_server = server_pid(run.socket)
+    sup = supervisor.status(run.fleet.layout).pid
+    if sup is None:
+        raise SystemExit("bench: the supervisor is not running for the idle window")
     dash0, fleet0, term0 = proc_cpu(term.pid, children=True), proc_cpu(fleet_server), proc_cpu(term.server)
+    sup0 = proc_cpu(sup, children=True)
     wall0 = time.perf_counter()
     time.sleep(args.idle)
     wall = time.perf_counter() - wall0
     dash = proc_cpu(term.pid, children=True) - dash0
     server = proc_cpu(fleet_server) - fleet0
+    kept = proc_cpu(sup, children=True) - sup0
+    result["idle_supervisor_pct"] = 100 * kept / wall
     result["idle_dashboard_pct"] = 100 * dash / wall
     result["idle_tmux_server_pct"] = 100 * server / wall
-    result["idle_fleet_pct"] = 100 * (dash + server) / wall
+    result["idle_fleet_pct"] = 100 * (dash + server + kept) / wall
     result["idle_terminal_pct"] = 100 * (proc_cpu(term.server) - term0) / wall
-    term.keys("q")
+    result["rss_dashboard_mb"] = proc_rss_mb(term.pid)
+    result["rss_supervisor_mb"] = proc_rss_mb(sup)
+    term.quit()
     return result
 
 

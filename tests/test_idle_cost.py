@@ -88,3 +88,16 @@ def test_state_is_parsed_again_only_after_it_was_written(repo: Path) -> None:
     first_copy.base = "trunk"
     save_state(layout, first_copy)
     assert cache.get().base == "trunk"
+
+
+def test_a_still_fleet_is_read_half_as_often_until_something_changes() -> None:
+    from fleet_tui.engine.monitor.cadence import QUIET_READS, SLOW_FACTOR, Cadence
+
+    pace = Cadence(1.0)
+    agents = snapshot(Status.IDLE).agents
+    gaps = [pace.after(agents) for _ in range(QUIET_READS + 3)]
+    assert gaps[:QUIET_READS] == [1.0] * QUIET_READS  # the first read, then the still ones
+    assert gaps[QUIET_READS:] == [SLOW_FACTOR] * 3
+    equal_but_new = tuple(a.model_copy() for a in agents)  # rebuilt: something was read anew
+    assert pace.after(equal_but_new) == 1.0
+    assert pace.after(snapshot(Status.WAITING).agents) == 1.0
