@@ -50,7 +50,8 @@ def test_up_with_nothing_to_do_lists_worktrees_once(make_fleet: Any, monkeypatch
 
 def test_the_safety_net_re_reads_every_worktree_within_its_cycle(make_fleet: Any) -> None:
     """While file events arrive, the rolling resync still re-reads each worktree, oldest first:
-    with 6 agents, each at least every max(RESYNC_AFTER, 6 x RESYNC_GAP) seconds."""
+    with 6 agents, each at least every max(RESYNC_AFTER, 6 x RESYNC_GAP) + RESYNC_GAP seconds (a
+    reading comes due between two resync steps)."""
     fleet: Fleet = make_fleet([{"name": f"a{i}"} for i in range(6)])
     up(fleet)
     now = [1000.0]
@@ -59,7 +60,7 @@ def test_the_safety_net_re_reads_every_worktree_within_its_cycle(make_fleet: Any
     try:
         monitor.tick(panes=False)  # the first reading of every worktree
         first = monitor.git_reads
-        cycle = max(core.RESYNC_AFTER, 6 * core.RESYNC_GAP)
+        cycle = max(core.RESYNC_AFTER, 6 * core.RESYNC_GAP) + core.RESYNC_GAP
         for _ in range(int(cycle * 2)):  # a tick a second for two cycles
             now[0] += 1.0
             monitor.tick(panes=False)
