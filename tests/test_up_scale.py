@@ -57,6 +57,11 @@ def test_the_safety_net_re_reads_every_worktree_within_its_cycle(make_fleet: Any
     now = [1000.0]
     monitor = Monitor(fleet, clock=lambda: now[0])
     monitor.watcher.watching = True  # as when file events arrive
+    # Ordinary worktrees: under load a reading's wall time can make one look expensive, which the
+    # resync then leaves longer (tested on its own); here every reading counts as cheap.
+    pacer = monitor.pacer
+    timed = type(pacer).timed
+    pacer.timed = lambda name, seconds: timed(pacer, name, 0.0)  # type: ignore[method-assign]
     try:
         monitor.tick(panes=False)  # the first reading of every worktree
         first = monitor.git_reads

@@ -31,10 +31,10 @@ from fleet_tui.scope import mark_scope, overlap_for, overlaps
 
 # The rolling resync, a safety net for changes the file events miss: while watching, the oldest
 # reading is re-read every RESYNC_GAP seconds, so each worktree at least every max(RESYNC_AFTER,
-# N x RESYNC_GAP) + RESYNC_GAP seconds (70 s at 6 agents, ~17 minutes at 100). One reading of a 2,000-file worktree
-# costs ~14 ms of CPU (four git processes): every 3 s that was 0.45% of a core, the largest part of
-# an idle fleet's cost; every 10 s it is 0.14%. One per tick (every second) when file watching
-# failed, the only way to see changes then.
+# N x RESYNC_GAP) + RESYNC_GAP seconds (70 s at 6 agents, ~17 minutes at 100). One reading of a
+# 2,000-file worktree costs ~14 ms of CPU (four git processes): every 3 s that was 0.45% of a
+# core, the largest part of an idle fleet's cost; every 10 s it is 0.14%. One per tick (every
+# second) when file watching failed, the only way to see changes then.
 RESYNC_AFTER = 60.0  # a reading younger than this is never re-read by the resync
 RESYNC_GAP = 10.0
 RESYNC_GAP_UNWATCHED = 0.0
