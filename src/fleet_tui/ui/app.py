@@ -200,7 +200,12 @@ class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions
         summary = summary_text(self.snapshot, self.clock(), compact=self.has_class("-compact"))
         if summary != self._summary:  # Static.update relayouts and repaints the whole screen
             self._summary = summary
-            self.query_one("#summary", Static).update(summary)
+            widget = self.query_one("#summary", Static)
+            widget.update(summary)
+            if self.has_class("-compact"):
+                # Its height follows its text here; in a real terminal the layout that update()
+                # asks for kept the first height (one row, the rest cut): measure it once more.
+                self.call_after_refresh(widget.refresh, layout=True)
 
     def refresh_applicable_keys(self) -> None:
         """Redraw the Footer only when which keys apply changed: rebuilding it every second for
