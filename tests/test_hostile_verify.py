@@ -104,7 +104,18 @@ async def test_escape_cancels_a_hanging_verify_and_quit_does_not_wait(make_fleet
     fleet, mark = hanging_fleet(make_fleet)
     app = FleetApp(LiveSource(fleet, interval=0.3))
     async with app.run_test(size=(150, 45)) as pilot:
-        await until(pilot, lambda: app.snapshot and app.snapshot.agent("alpha").status == Status.IDLE)
+        await until(
+            pilot,
+            lambda: (
+                app.snapshot is not None
+                and (alpha := app.snapshot.agent("alpha")) is not None
+                and alpha.status == Status.IDLE
+                and alpha.commits_ahead  # its worktree read: there is something to merge
+            ),
+            what="alpha idle with its commit",
+        )
+        app.select_agent("alpha")
+        await pilot.pause()
         # The background gates may be running the same verify meanwhile (on the merge result, in a
         # throwaway worktree of their own): the preflight's processes are told apart by their mark.
         await pilot.press("m")
