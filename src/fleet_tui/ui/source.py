@@ -18,7 +18,7 @@ from typing import Protocol
 
 from fleet_tui.adapters import git
 from fleet_tui.adapters.tmux import client_env
-from fleet_tui.engine import actions, pipeline, pipeline_state, supervisor
+from fleet_tui.engine import actions, pipeline, pipeline_state, supervisor, wakeup
 from fleet_tui.engine.actions import MergeResult, Outcome, Preflight, QueuePlan, QueueResult, Stakes
 from fleet_tui.engine.actions.permits import Permit, permit
 from fleet_tui.engine.fleet import Fleet
@@ -34,6 +34,7 @@ OnError = Callable[[str], object]
 ACKS_FILE = "attention-seen.json"  # per agent: the attention the person already acknowledged
 RETRY_AFTER = 2.0  # seconds before the monitor is started again after it failed
 SUPERVISOR_POLL = 0.25  # seconds between looks at the supervisor's snapshot (a stat each)
+HEARTBEAT_LOOK = 1.0  # ...when the supervisor wakes us at each publish: only its heartbeat to see
 SUPERVISOR_RESTART_EVERY = 10.0  # seconds between attempts to start a supervisor that is not running
 
 
@@ -112,6 +113,7 @@ class LiveSource:
         self.supervised = supervised
         self._stop: threading.Event | None = None
         self._current = threading.Event()  # ends the current monitor (app stop, or a reload)
+        self._listener: wakeup.Listener | None = None  # woken by the supervisor at each publish
         self._events = EventLog(fleet.layout)  # read incrementally: only what was appended since
         self._shown: str | None = None  # the agent the dashboard shows; the worker reports it
         self._view = ViewReport(fleet.layout.state_dir)
@@ -165,9 +167,27 @@ class LiveSource:
         from a supervisor that stopped is still shown, marked (`supervisor_alive` False)."""
         layout = self._fleet.layout
         reader = supervisor.SnapshotReader(layout)
+        current = self._current
+        self._listener = listener = wakeup.listen(layout)
+        try:
+            self._follow(publish, stop, on_error, reader, current)
+        finally:
+            self._listener = None
+            if listener is not None:
+                listener.close()
+
+    def _follow(
+        self,
+        publish: Publish,
+        stop: threading.Event,
+        on_error: OnError,
+        reader: supervisor.SnapshotReader,
+        current: threading.Event,
+    ) -> None:
+        layout = self._fleet.layout
         tried = -SUPERVISOR_RESTART_EVERY
         shown: tuple[float, bool] | None = None
-        current = self._current
+        listener = self._listener
         while not stop.is_set() and not current.is_set():
             self._view.report(self._shown)
             state = supervisor.status(layout)
@@ -187,7 +207,10 @@ class LiveSource:
                     self.supervised = False  # read the fleet here instead, as without a supervisor
                     return
                 continue
-            stop.wait(SUPERVISOR_POLL)
+            if listener is not None:
+                listener.wait(HEARTBEAT_LOOK)
+            else:
+                stop.wait(SUPERVISOR_POLL)
 
     def refresh(self, names: Iterable[str] | None = None) -> None:
         """Ask for fresh git readings (all agents when None) and wake the monitor; never blocks."""
@@ -199,9 +222,16 @@ class LiveSource:
             self._current.set()  # the app is closing: end the monitor's loop
         if self._monitor is not None:
             self._monitor.mark_dirty([])
+        self._poke()
+
+    def _poke(self) -> None:
+        listener = self._listener
+        if listener is not None:
+            listener.poke()
 
     def show(self, agent: str | None) -> None:
-        self._shown = agent  # written by the worker's loop (within SUPERVISOR_POLL or a tick)
+        self._shown = agent  # written by the worker's loop (woken now, or within a tick)
+        self._poke()
 
     def reload(self, fleet: Fleet) -> None:
         """Watch `fleet` from now on (its file changed): the running monitor ends and a new one
@@ -211,6 +241,7 @@ class LiveSource:
         self._current.set()
         if self._monitor is not None:
             self._monitor.mark_dirty([])
+        self._poke()
 
     def file_states(self, agent: AgentSnapshot) -> dict[str, tuple[str, ...]]:
         return git.file_states(Path(agent.worktree), self._fleet.base)

@@ -26,6 +26,7 @@ from fleet_tui.engine.pipeline import Pipeline
 from fleet_tui.engine.state import EventLog, Layout, log_event, write_atomic
 from fleet_tui.engine.supervisor.attention import Notices, Notifier, attention
 from fleet_tui.engine.supervisor.control import HEARTBEAT_EVERY
+from fleet_tui.engine.wakeup import wake_viewers
 from fleet_tui.errors import EnvironmentProblem, FleetError
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 
@@ -176,6 +177,7 @@ class Supervisor:
         last = self._last
         if last is None or _changed(last, snapshot):
             write_atomic(self.fleet.layout.snapshot_file, snapshot.model_dump_json(by_alias=True))
+            wake_viewers(self.fleet.layout)  # the dashboards look now, not at their next poll
             self.published += 1
             self._note_down(last, snapshot)
             self._changes(snapshot)
