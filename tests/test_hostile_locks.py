@@ -4,6 +4,9 @@ only renders what the snapshot says. Real git, real tmux."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,8 @@ from fleet_tui.engine.monitor import Monitor
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.source import LiveSource
 from fleet_tui.ui.widgets import AgentDetail
+
+FLEET_TUI = str(Path(sys.executable).with_name("fleet-tui"))
 
 
 def worktree_git_dir(fleet: Any, name: str) -> Path:
@@ -36,6 +41,12 @@ def test_the_snapshot_names_held_locks_on_the_agent_or_on_base(make_fleet: Any, 
         for lock in (in_worktree, on_branch, in_main):
             lock.write_text("")
         snap = monitor.tick()
+        said = subprocess.run(
+            [FLEET_TUI, "-C", str(repo), "-f", str(fleet.spec.path), "status", "--sample", "0"],
+            capture_output=True, text=True, check=False, timeout=60, env={**os.environ, "COLUMNS": "200"},
+        ).stdout  # fmt: skip
+        assert f"git lock held on main: {in_main} (merges wait)" in said, said
+        assert f"git lock held alpha: {in_worktree}" in said and f"git lock held beta: {on_branch}" in said
         assert snap.agent("alpha").git_locks == (str(in_worktree),)
         assert snap.agent("beta").git_locks == (str(on_branch),)
         assert snap.base_locks == (str(in_main),), "the main checkout's lock is base's, no agent's"

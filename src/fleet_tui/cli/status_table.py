@@ -156,6 +156,8 @@ def print_status(snapshot: FleetSnapshot, width: int | None = None) -> None:
     out.print(f"fleet [bold]{fleet}[/]  base {base}  session {alive}{spent}")
     if snapshot.down_reason:
         out.print(f"[red]down:[/] {escape(snapshot.down_reason)}")
+    for lock in snapshot.base_locks:  # no merge into base until it goes
+        out.print(f"[red]git lock held on {base}:[/] {escape(shown_path(lock))} (merges wait)")
     for line in status_lines(snapshot, width):
         out.print(line)
     queue = snapshot.queue
@@ -172,6 +174,8 @@ def print_status(snapshot: FleetSnapshot, width: int | None = None) -> None:
     for agent in snapshot.agents:
         if agent.git_error:
             out.print(f"[red]problem[/] {agent.name}: {escape(agent.git_error)}")
+        for lock in agent.git_locks:
+            out.print(f"[red]git lock held[/] {agent.name}: {escape(shown_path(lock))}")
         if agent.drift:
             # the first few, and how many more: 20,000 drifted files are not one 600 KB line
             out.print(
