@@ -9,11 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from helpers import wait_snapshot
+from memory_fleet import demo_snapshot
 
 from fleet_tui.adapters.git import count_new_file
 from fleet_tui.engine import actions
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.monitor.pacing import EXPENSIVE_READ, READ_BACKOFF, ReadPacer
+from fleet_tui.engine.state import write_atomic
+from fleet_tui.engine.supervisor.control import SnapshotReader
+from fleet_tui.models import FileChange, FleetSnapshot
 
 
 def many_untracked(worktree: Path, count: int) -> None:
@@ -74,3 +78,35 @@ def test_a_files_line_count_follows_its_content(tmp_path: Path) -> None:
     path.unlink()
     path.symlink_to(tmp_path)
     assert count_new_file(path) == (1, 0)
+
+
+def test_the_published_snapshot_is_read_again_only_for_the_agents_that_changed(make_fleet: Any) -> None:
+    """The dashboard follows the supervisor's snapshot.json: an agent with 20,000 files that did
+    not change is not validated again at every publish (another agent's output changing)."""
+    fleet = make_fleet([{"name": "alpha", "script": "idle"}, {"name": "beta", "script": "idle"}])
+    files = tuple(
+        FileChange(path=f"build-out/gen{i}.txt", added=1, removed=0, untracked=True) for i in range(20_000)
+    )
+    snapshot = demo_snapshot()
+    agents = (
+        snapshot.agents[0].model_copy(update={"name": "alpha", "files": files}),
+        snapshot.agents[1].model_copy(update={"name": "beta", "tail": ("one",)}),
+    )
+    snapshot = snapshot.model_copy(update={"agents": agents})
+    reader = SnapshotReader(fleet.layout)
+    fleet.layout.state_dir.mkdir(parents=True, exist_ok=True)
+
+    def publish(shot: FleetSnapshot) -> FleetSnapshot:
+        write_atomic(fleet.layout.snapshot_file, shot.model_dump_json(by_alias=True))
+        read, new = reader.read()
+        assert new and read is not None
+        return read
+
+    first = publish(snapshot)
+    assert first == snapshot
+    moved = agents[1].model_copy(update={"tail": ("one", "two")})
+    second = publish(snapshot.model_copy(update={"agents": (agents[0], moved), "taken_at": 5.0}))
+    assert second.agents[0] is first.agents[0], "alpha did not change: the very same model"
+    assert second.agents[1].tail == ("one", "two") and second.taken_at == 5.0
+    fleet.layout.snapshot_file.write_text("{ damaged")
+    assert reader.read() == (second, False)

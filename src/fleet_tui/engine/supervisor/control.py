@@ -21,7 +21,7 @@ from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.launcher import AGENT_MARKER
 from fleet_tui.engine.state import Layout, lock_held
 from fleet_tui.errors import EnvironmentProblem
-from fleet_tui.models import FleetSnapshot
+from fleet_tui.models import AgentSnapshot, FleetSnapshot
 
 HEARTBEAT_EVERY = 1.0  # seconds between heartbeats (each tick writes one at most this often)
 STALE_AFTER = 5.0  # a heartbeat older than this: the picture is stale (the UI says so)
@@ -76,12 +76,31 @@ def status(layout: Layout) -> SupervisorStatus:
 
 
 class SnapshotReader:
-    """Reads `.fleet/snapshot.json` again only when it was replaced (one stat per look)."""
+    """Reads `.fleet/snapshot.json` again only when it was replaced (one stat per look), and
+    builds again only the agents that changed: one agent with 23,000 untracked files made every
+    publish (one a second while any agent works) cost the dashboard 0.1 s of validation."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self._key: tuple[int, int, int] | None = None
         self.snapshot: FleetSnapshot | None = None
+        self._agents: dict[str, tuple[object, AgentSnapshot]] = {}  # name -> (its JSON, its model)
+
+    def _parse(self, raw: bytes) -> FleetSnapshot:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or not isinstance(data.get("agents"), list):
+            raise ValueError("not a fleet snapshot")
+        agents, known = [], {}
+        for item in data["agents"]:
+            name = item.get("name") if isinstance(item, dict) else None
+            last = self._agents.get(name) if isinstance(name, str) else None
+            # the same JSON as last time: the same (immutable) model, not validated again
+            agent = last[1] if last is not None and last[0] == item else AgentSnapshot.model_validate(item)
+            agents.append(agent)
+            known[agent.name] = (item, agent)
+        snapshot = FleetSnapshot.model_validate({**data, "agents": agents})
+        self._agents = known
+        return snapshot
 
     def read(self) -> tuple[FleetSnapshot | None, bool]:
         """(the latest published snapshot, whether it is new since the last read)."""
@@ -93,8 +112,8 @@ class SnapshotReader:
         if key == self._key:
             return self.snapshot, False
         try:
-            snapshot = FleetSnapshot.model_validate_json(self.layout.snapshot_file.read_bytes())
-        except (OSError, ValidationError):
+            snapshot = self._parse(self.layout.snapshot_file.read_bytes())
+        except (OSError, ValueError, ValidationError):
             return self.snapshot, False  # a damaged file: the next publish replaces it
         self._key, self.snapshot = key, snapshot
         return snapshot, True
