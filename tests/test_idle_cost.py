@@ -73,6 +73,9 @@ def test_branch_tips_are_asked_of_git_only_after_a_branch_moved(repo: Path) -> N
     git(repo, "commit", "-q", "-m", "more")
     assert tips.get()["main"] == git(repo, "rev-parse", "main").strip()
     assert tips.reads == 3
+    moved = tips.get()
+    tips._read_at -= 3600  # the safety net's age passes: git is asked, nothing moved
+    assert tips.get() is moved and tips.reads == 4  # the same object: callers see "unchanged"
 
 
 def test_state_is_parsed_again_only_after_it_was_written(repo: Path) -> None:
@@ -84,6 +87,8 @@ def test_state_is_parsed_again_only_after_it_was_written(repo: Path) -> None:
     cache = StateFile(layout)
     first = cache.get()
     assert first.base == "main" and cache.get() is first  # the same object: not parsed again
+    save_state(layout, first.model_copy(deep=True))  # written again, equal
+    assert cache.get() is first
     first_copy = first.model_copy(deep=True)
     first_copy.base = "trunk"
     save_state(layout, first_copy)

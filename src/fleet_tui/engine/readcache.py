@@ -43,7 +43,9 @@ class BranchTips:
         stamp = git.refs_stamp(self._common_dir)  # before reading: a move in between shows next time
         now = time.monotonic()
         if stamp is None or stamp != self._stamp or now - self._read_at > MAX_AGE:
-            self._tips = git.branch_commits(self.root)
+            tips = git.branch_commits(self.root)
+            if tips != self._tips:  # unchanged: the same object, so callers can tell at a glance
+                self._tips = tips
             self._stamp, self._read_at = stamp, now
             self.reads += 1
         return self._tips
@@ -63,6 +65,8 @@ class StateFile:
         stamp = _stamp(self.layout.state_file)
         now = time.monotonic()
         if self._state is None or stamp is None or stamp != self._stamp or now - self._read_at > MAX_AGE:
-            self._state = load_state(self.layout)
+            state = load_state(self.layout)
+            if state != self._state:  # unchanged: the same object (see BranchTips)
+                self._state = state
             self._stamp, self._read_at = stamp, now
         return self._state

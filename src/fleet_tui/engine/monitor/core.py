@@ -237,9 +237,12 @@ class Monitor:
             or stamp != self._state_stamp
             or mono - self._state_read > STATE_MAX_AGE
         ):
-            self._state = load_state(self.fleet.layout)
+            state = load_state(self.fleet.layout)
+            if state != self._state:  # an equal one is not news: keep the object (and what it gave)
+                self._state = state
+                self._unmet.clear()
             self._state_stamp, self._state_read = stamp, mono
-            self._unmet.clear()
+        assert self._state is not None
         return self._state
 
     def _unmet_dependencies(self, name: str, state: FleetState) -> tuple[str, ...]:
@@ -362,11 +365,13 @@ class Monitor:
         watcher = threading.Thread(
             target=self.watcher.run, args=(stop, on_error), daemon=True, name="fleet-watch"
         )
-        watcher.start()
         next_panes, cadence = 0.0, Cadence(interval)
         try:
+            # The first picture before the watcher starts: setting up its watches holds the GIL
+            # for ~2 s at 100 worktrees, which made this one tmux read take as long.
             if not self._readings:
                 next_panes = self._first_picture(publish, interval, on_error)
+            watcher.start()
             while not stop.is_set():
                 now = time.monotonic()
                 read_panes = now >= next_panes
