@@ -11,10 +11,11 @@ import pytest
 from helpers import until
 from memory_fleet import NOW, StaticSource, agent, demo_snapshot, demo_source
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
 
 from fleet_tui.engine.fleet import Fleet
+from fleet_tui.engine.state import Event
 from fleet_tui.models import QueueView, Status
 from fleet_tui.report import build_report
 from fleet_tui.ui.app import FleetApp
@@ -156,3 +157,38 @@ async def test_a_resize_while_another_screen_is_open_changes_the_dashboards_layo
             await pilot.pause(0.3)
             assert detail.display is not compact and bool(detail.region.width) is not compact, width
             assert (preview.region.width == width) is compact  # the preview takes the whole width
+
+
+@pytest.mark.parametrize("size", [(60, 20), (200, 50)])
+async def test_the_diff_inspector_stacks_its_panels_on_a_narrow_terminal(size: tuple[int, int]) -> None:
+    app = FleetApp(demo_source(), clock=lambda: NOW)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.table.row_count)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen))
+        await pilot.pause(0.3)
+        files, diff = app.screen.query_one("#files").region, app.screen.query_one("#diff").region
+        header = str(app.screen.query_one("#diff-header", Static).render())
+        assert "3 files" in header and "1 commit ahead" in header  # api's, in plain words
+        if size[0] < 100:  # the list above the diff, both the whole width
+            assert files.width == diff.width == size[0] and diff.y >= files.bottom, (files, diff)
+        else:  # side by side
+            assert diff.x >= files.right and files.y == diff.y, (files, diff)
+
+
+async def test_the_event_log_keeps_room_for_details_on_a_narrow_terminal() -> None:
+    events = [
+        Event(time=NOW - 60, agent="inventory-report", event="review-started", details={"doer": "x" * 80}),
+    ]
+    source = StaticSource(snapshots=[demo_snapshot()], base="main", event_log=events)
+    app = FleetApp(source, clock=lambda: NOW)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.table.row_count)
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.events)
+        await pilot.pause(0.2)
+        table = app.screen.query_one("#log-table", DataTable)
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert len(row[0]) == 8 and row[0].count(":") == 2  # the time of day only
+        assert row[3].startswith("doer=xxx") and row[3].endswith("…")
+        assert table.virtual_size.width <= table.scrollable_content_region.width

@@ -1,5 +1,6 @@
 """SVG snapshots at 80x24 and 200x50 of the screens that came with agents from the UI, search and
-the insight keys: the add form (n), the removal (x), the filter (/), the inbox (w), the timeline (t).
+the insight keys: the add form (n), the removal (x), the filter (/), the inbox (w), the timeline
+(t); and the diff inspector (enter), which stacks its panels when narrow.
 
 Drawn from the in-memory fleet; the roster screens get a real fleet file in a real repository
 (nothing is started). Update with `pytest tests/test_ui_snapshots_screens.py --snapshot-update`
@@ -19,6 +20,8 @@ from test_insight_ui import made_up_events
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.insight import TimelineScreen
+from fleet_tui.ui.screens import DiffScreen
+from fleet_tui.ui.widgets import DiffView
 
 SIZES = {"80x24": (80, 24), "200x50": (200, 50)}
 FLEET_FILE = """\
@@ -59,12 +62,25 @@ async def timeline(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def diff(pilot: Any) -> None:
+    """The inspector once its file states and the first diff are read (in workers)."""
+    await press(pilot, "enter")
+    screen = pilot.app.screen
+    while not (isinstance(screen, DiffScreen) and screen.states is not None and screen.shown):
+        await pilot.pause(0.05)
+    view = screen.query_one(DiffView)
+    while "·" not in str(view.border_title):
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
 RUN: dict[str, Callable[[Any], Any]] = {
     "add": lambda pilot: press(pilot, "n"),
     "remove": lambda pilot: press(pilot, "x"),
     "filter": lambda pilot: press(pilot, "slash", "d", "o", "c"),
     "inbox": lambda pilot: press(pilot, "w"),
     "timeline": timeline,
+    "diff": diff,
 }
 
 

@@ -14,11 +14,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Label, Static, TextArea
 from textual.worker import Worker, get_current_worker
 
-from fleet_tui.engine.text import shown_path
+from fleet_tui.engine.text import plural, shown_path
 from fleet_tui.models import AgentSnapshot, FileChange
 from fleet_tui.ui.difflines import DiffLines
 from fleet_tui.ui.footer import FittingFooter
-from fleet_tui.ui.format import change_lines, scope_mark, state_text, status_text
+from fleet_tui.ui.format import COMPACT_BELOW, change_lines, scope_mark, state_text, status_text
 from fleet_tui.ui.host import Dashboard, dashboard
 from fleet_tui.ui.messages import DiffRead, FileStatesRead, ReadingFailed
 from fleet_tui.ui.widgets import DiffView
@@ -69,6 +69,15 @@ class DiffScreen(Screen[None]):
         self.read_states()
         table.focus()
 
+    def on_resize(self) -> None:
+        """Below COMPACT_BELOW columns the file list goes above the diff, both full width (side by
+        side, at 60 columns the list lost its state column and the diff was 22 columns wide)."""
+        compact = self.app.size.width < COMPACT_BELOW
+        self.query_one("#diff-body").styles.layout = "vertical" if compact else "horizontal"
+        files = self.query_one("#files", DataTable).styles
+        files.width, files.max_width = ("1fr", "100%") if compact else ("auto", "60%")
+        files.height, files.max_height = ("auto", "40%") if compact else ("1fr", "100%")
+
     def change(self, path: str) -> FileChange | None:
         return next((f for f in self.agent.files if f.path == path), None)
 
@@ -79,8 +88,8 @@ class DiffScreen(Screen[None]):
         header.append(f" {agent.name} ", style="bold reverse")
         header.append(f"  {agent.branch}  ")
         header.append_text(status_text(agent, self.fleet_app.clock()))
-        header.append(f"   {len(agent.files)} files  +{agent.added} -{agent.removed}")
-        header.append(f"  {agent.commits_ahead} commits ahead  ")
+        header.append(f"   {plural(len(agent.files), 'file')}  +{agent.added} -{agent.removed}")
+        header.append(f"  {plural(agent.commits_ahead, 'commit')} ahead  ")
         header.append(f"{len(agent.drift)} drifted", style="bold red" if agent.drift else "dim")
         self.query_one("#diff-header", Static).update(header)
         table = self.query_one("#files", DataTable)
@@ -159,7 +168,7 @@ class DiffScreen(Screen[None]):
         if message.path != self.shown:
             return
         view = self.query_one(DiffView)
-        view.border_title = Text(f"{shown_path(message.path)} · {len(message.lines)} lines")
+        view.border_title = Text(f"{shown_path(message.path)} · {plural(len(message.lines), 'line')}")
         view.show(message.lines, message.width)
 
     def on_reading_failed(self, message: ReadingFailed) -> None:

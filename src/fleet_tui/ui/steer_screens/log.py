@@ -18,7 +18,7 @@ from textual.worker import Worker
 from fleet_tui.engine.state import Event
 from fleet_tui.engine.text import format_details, format_time, plural
 from fleet_tui.ui.footer import FittingFooter
-from fleet_tui.ui.format import truncate
+from fleet_tui.ui.format import COMPACT_BELOW, truncate
 from fleet_tui.ui.host import Dashboard, dashboard
 from fleet_tui.ui.steer_screens.base import ALL_AGENTS, STEER_CSS
 
@@ -100,11 +100,15 @@ class LogScreen(Screen[None]):
             selected = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         agent_w = max([len("agent"), *(len(e.agent or "(fleet)") for e in events)])
         event_w = max([len("event"), *(len(e.event) for e in events)])
-        room = max(20, self.size.width - 19 - agent_w - event_w - 8 - 2)  # 4 cells' padding, scrollbar
+        # A narrow terminal shows the time of day only (the day is nearly always today), so the
+        # details keep some room; the full date and time is in `fleet-tui log`.
+        narrow = self.size.width < COMPACT_BELOW
+        time_w = 8 if narrow else 19
+        room = max(10, self.size.width - time_w - agent_w - event_w - 8 - 2)  # 4 cells' padding, scrollbar
         table.clear()
         for key, event in zip(keys, events, strict=True):
             table.add_row(
-                format_time(event.time),
+                format_time(event.time)[-time_w:],
                 Text(event.agent or "(fleet)"),
                 Text(event.event),
                 Text(truncate(format_details(event.details), room)),
@@ -112,7 +116,9 @@ class LogScreen(Screen[None]):
             )
         if selected in keys:
             table.move_cursor(row=keys.index(selected), animate=False)
-        self.query_one("#log-count", Static).update(f"{plural(table.row_count, 'event')}, newest first")
+        count = plural(table.row_count, "event")
+        self.query_one("#log-count", Static).update(count if narrow else f"{count}, newest first")
+        self.query_one("#log-label", Static).update("log · agent:" if narrow else "event log · agent:")
 
     @on(Select.Changed, "#log-agent")
     def _filter_changed(self, event: Select.Changed) -> None:
