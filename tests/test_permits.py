@@ -50,6 +50,11 @@ def test_nothing_steers_without_a_fleet_or_an_agent() -> None:
         ("send", Status.IDLE, {}, True, ""),
         ("send", Status.EXITED, {}, False, "x is exited: no process to send text to"),
         ("send", Status.IDLE, {"pane_id": None}, False, "x has no pane"),
+        # ready: its gates passed; its process may still run (idle at its prompt) or have exited
+        ("kill", Status.READY, {}, True, ""),
+        ("send", Status.READY, {}, True, ""),
+        ("kill", Status.READY, {"exit_code": 0}, False, "x is ready: there is no process to stop"),
+        ("send", Status.READY, {"exit_code": 0}, False, "x is ready: no process to send text to"),
     ],
 )
 def test_each_action_says_whether_and_why(

@@ -46,8 +46,14 @@ def permit(action: str, agent: AgentSnapshot | None, *, fleet_open: bool = True)
     return _RULES[action](agent)
 
 
+def _running(agent: AgentSnapshot) -> bool:
+    """Ready is a pipeline verdict on top of the process's own state: an idle agent whose gates all
+    passed still has its process (no exit code), one that exited does not."""
+    return agent.status == Status.READY and agent.exit_code is None and agent.pane_id is not None
+
+
 def _kill(agent: AgentSnapshot) -> Permit:
-    if agent.status in KILLABLE:
+    if agent.status in KILLABLE or _running(agent):
         return YES
     return Permit(False, f"{agent.name} is {agent.status.value}: there is no process to stop")
 
@@ -87,7 +93,7 @@ def _attach(agent: AgentSnapshot) -> Permit:
 def _send(agent: AgentSnapshot) -> Permit:
     if agent.pane_id is None:
         return Permit(False, f"{agent.name} has no pane: the fleet is not up")
-    if agent.status not in LIVE:
+    if agent.status not in LIVE and not _running(agent):
         return Permit(False, f"{agent.name} is {agent.status.value}: no process to send text to")
     return YES
 
