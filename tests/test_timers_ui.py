@@ -9,9 +9,9 @@ from helpers import until
 from memory_fleet import NOW, StaticSource, agent
 from textual.widgets import DataTable
 
-from fleet_tui.models import FleetSnapshot, Status
+from fleet_tui.models import FleetSnapshot, GateResult, Status
 from fleet_tui.ui.app import FleetApp
-from fleet_tui.ui.format import age, runtime
+from fleet_tui.ui.format import age, gate_lines, runtime
 
 
 def fleet(*agents: Any) -> FleetSnapshot:
@@ -125,3 +125,14 @@ def test_ages_fit_the_clock_width_and_runtime_stops_at_the_end() -> None:
     assert runtime(ended, NOW) == runtime(ended, NOW + 10_000) == 60
     running = ended.model_copy(update={"status": Status.IDLE})
     assert runtime(running, NOW + 10_000) == 10_100
+
+
+def test_gate_ages_in_the_detail_panel_tick_in_minutes() -> None:
+    gates = (
+        GateResult(name="verify", ok=True, detail="passed", checked_at=NOW - 5),
+        GateResult(name="review", ok=None, detail="not reviewed yet", checked_at=NOW - 65),
+    )
+    ready = agent("x", Status.READY, gates=gates)
+    lines = [detail for _, _, detail in gate_lines(ready, NOW)]
+    assert lines == ["passed (<1m ago)", "not reviewed yet (1m ago)"]
+    assert gate_lines(ready, NOW + 30) == gate_lines(ready, NOW)  # the same panel half a minute on

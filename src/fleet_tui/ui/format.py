@@ -194,12 +194,13 @@ def gates_text(agent: AgentSnapshot) -> Text:
 
 
 def gate_lines(agent: AgentSnapshot, now: float) -> list[tuple[str, str, str]]:
-    """(mark, name, "detail (age)") per gate, for the detail panel."""
+    """(mark, name, "detail (age)") per gate, for the detail panel; ages in whole minutes, like
+    the table's (in seconds, the panel was drawn again every second for every gate)."""
     rows = []
     for gate in agent.gates:
         mark, _ = GATE_MARKS[gate.ok]
-        age = f" ({duration(now - gate.checked_at)} ago)" if gate.checked_at else ""
-        rows.append((mark, gate.name, gate.detail + age))
+        when = f" ({age(now - gate.checked_at)} ago)" if gate.checked_at else ""
+        rows.append((mark, gate.name, gate.detail + when))
     return rows
 
 
