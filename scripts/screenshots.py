@@ -108,6 +108,16 @@ async def shoot(fleet: Fleet, out: Path) -> None:
         app.save_screenshot("attention.svg", str(out))
         await pilot.press("escape")
 
+        # The compact layout at 80x24, while cli still asks its question (the README says so).
+        await pilot.resize_terminal(80, 24)
+        app.select_agent("cli")
+        await pilot.pause(1.0)
+        app.clear_notifications()
+        await pilot.pause()
+        app.save_screenshot("compact.svg", str(out))
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause(0.5)
+
         # A little history for the timeline: the person answers, restarts the crash, merges.
         await asyncio.to_thread(fleet.send, "cli", "y")
         await asyncio.to_thread(actions.restart, fleet, "items", reason="it crashed")
@@ -134,15 +144,6 @@ async def shoot(fleet: Fleet, out: Path) -> None:
         report = await asyncio.to_thread(fleet_report, fleet)
         (out / "report-timeline.svg").write_text(timeline_svg(report), encoding="utf-8")
         await pilot.press("q")
-
-    compact = FleetApp(LiveSource(fleet, interval=0.5))
-    async with compact.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: compact.snapshot is not None and compact.table.row_count, "rows")
-        compact.select_agent("cli")  # its question at the bottom of the preview
-        await pilot.pause(1.0)
-        compact.clear_notifications()
-        await pilot.pause()
-        compact.save_screenshot("compact.svg", str(out))
 
 
 def shoot_browser(fleet: Fleet, out: Path) -> bool:
