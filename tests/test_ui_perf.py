@@ -132,3 +132,47 @@ async def test_an_unchanged_snapshot_repaints_nothing(monkeypatch: Any) -> None:
                 await pilot.pause(0.01)
         await pilot.pause()
         assert repainted == [], repainted
+
+
+async def test_a_heartbeat_only_snapshot_leaves_the_table_alone(monkeypatch: Any) -> None:
+    """The supervisor's heartbeat re-sends the same agents every second or two: the dashboard then
+    updates at most its summary (walking the table, the panels and the keys for 100 agents was
+    most of an idle dashboard's CPU), until the table's clock steps and the ages may turn over."""
+    from fleet_tui.ui.format import TABLE_CLOCK_STEP
+    from fleet_tui.ui.widgets import AgentTable
+
+    now = [NOW - NOW % TABLE_CLOCK_STEP]
+    snapshot = fleet_of(100, now=now[0])
+    source = StaticSource(snapshots=[snapshot])
+    app = FleetApp(source, clock=lambda: now[0])
+    async with app.run_test(size=(200, 50)) as pilot:
+        while app.table.row_count < 100:
+            await pilot.pause(0.02)
+        await pilot.pause(0.3)  # the first layout's own redraws (the last column's width) are done
+        syncs: list[float] = []
+        sync = AgentTable.sync
+
+        def counting(self: AgentTable, agents: Any, at: float, attention: set[str]) -> None:
+            syncs.append(at)
+            sync(self, agents, at, attention)
+
+        monkeypatch.setattr(AgentTable, "sync", counting)
+
+        async def heartbeat(at: float) -> None:
+            now[0] = at
+            again = snapshot.model_copy(update={"taken_at": at})
+            source.push(again)
+            while app.snapshot is not again:
+                await pilot.pause(0.01)
+
+        for second in range(1, int(TABLE_CLOCK_STEP)):
+            await heartbeat(snapshot.taken_at + second * 0.9)
+        assert syncs == []
+        await heartbeat(snapshot.taken_at + TABLE_CLOCK_STEP)  # the step turns: ages are drawn again
+        assert len(syncs) == 1
+        changed = snapshot.agents[0].model_copy(update={"status": Status.WAITING})
+        moved = snapshot.model_copy(update={"agents": (changed, *snapshot.agents[1:]), "taken_at": now[0]})
+        source.push(moved)
+        while app.snapshot is not moved:
+            await pilot.pause(0.01)
+        assert len(syncs) == 2  # a real change is drawn at once

@@ -33,7 +33,14 @@ from fleet_tui.models import AgentSnapshot, FleetSnapshot
 from fleet_tui.settings import Settings
 from fleet_tui.ui.commands import FleetCommands
 from fleet_tui.ui.footer import FleetFooter
-from fleet_tui.ui.format import COLUMNS, COMPACT_BELOW, COMPACT_COLUMNS, error_words, summary_text
+from fleet_tui.ui.format import (
+    COLUMNS,
+    COMPACT_BELOW,
+    COMPACT_COLUMNS,
+    error_words,
+    summary_text,
+    table_clock,
+)
 from fleet_tui.ui.insight import InsightActions
 from fleet_tui.ui.messages import ReadingFailed, SnapshotArrived
 from fleet_tui.ui.noticing import Noticing
@@ -95,6 +102,7 @@ class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions
         self._errors: dict[str, float] = {}
         self._applicable: tuple[bool, ...] = ()  # which keys applied when the Footer was last drawn
         self._summary: Text | None = None  # the summary line as last drawn
+        self._drawn_at: float | None = None  # the table clock the agents were last drawn at
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -185,6 +193,14 @@ class FleetApp(Noticing, PaneActions, InsightActions, ViewActions, RosterActions
     def on_snapshot_arrived(self, message: SnapshotArrived) -> None:
         before, snapshot = self.snapshot, message.snapshot
         self.snapshot = snapshot
+        drawn_at = table_clock(self.clock())
+        if before is not None and snapshot.agents is before.agents and drawn_at == self._drawn_at:
+            # Only the picture's time moved (the supervisor's heartbeat, every second or two):
+            # the summary may say so; the agents, their panels and the keys are as drawn.
+            self.table.cell_updates = 0  # this snapshot rewrote no cell (tests and the bench read it)
+            self.show_summary()
+            return
+        self._drawn_at = drawn_at
         self.notice_changes(before, snapshot)
         self.show_summary()
         self.redraw_agents()
