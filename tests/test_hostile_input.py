@@ -151,3 +151,17 @@ def test_plan_flags_the_pair_that_does_not_depend_on_each_other(repo: Path) -> N
     plan = Fleet.open(repo).plan()
     assert [e.path for e in plan.unrelated_overlaps] == ["src/app.py"]
     assert {e.path for e in plan.overlaps} > {"src/app.py"}
+
+
+def test_a_task_too_long_for_one_argument_is_refused_before_anything_starts(
+    repo: Path, tmp_path: Path
+) -> None:
+    task = tmp_path / "task.md"
+    task.write_text("word " * 40_000)  # 200 KB: the claude preset's `"$(cat {prompt_file})"` fails
+    (repo / "fleet.toml").write_text(
+        f'[[agent]]\nname = "api"\ntask_file = "{task}"\nscope = ["src/**"]\npreset = "claude"\n'
+    )
+    refused(repo, "plan", says="as one command-line argument")
+    # a command that reads the file itself takes it
+    (repo / "fleet.toml").write_text(AGENT.replace('task = "t"', f'task_file = "{task}"'))
+    assert run(repo, "plan").returncode == 0

@@ -8,6 +8,8 @@ from fleet_tui.handoff import HandoffData, build_handoff
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, GateResult, Status
 from fleet_tui.pipeline_rules import (
     GATES,
+    PROMPT_MAX,
+    VERDICT_HELP,
     AgentFacts,
     Comment,
     PipelineRecord,
@@ -266,3 +268,13 @@ def test_overlay_carries_the_reviewers_comments_on_this_commit() -> None:
     assert api.status == Status.IDLE and api.gates[-1].ok is False
     moved = overlay(snap, {"api": record}, {"api": AgentFacts("agent", True, 2, "f" * 40)}, BASE, None)
     assert moved.agent("api").review_comments == ()  # a verdict on an older commit says nothing now
+
+
+def test_the_review_prompt_fits_in_one_command_line_argument() -> None:
+    # 60,000 characters of a diff in a script of three bytes a character: over 128 KiB if not cut
+    prompt = review_prompt(
+        doer="api", task="t " * 20_000, scope=["src/**"], done_when=["works"], base="main",
+        branch="fleet/api", diff="+漢字かな\n" * 20_000, verdict_path="/v.md",
+    )  # fmt: skip
+    assert len(prompt.encode()) <= PROMPT_MAX
+    assert "[... diff cut" in prompt and prompt.rstrip().endswith(VERDICT_HELP.format(path="/v.md").rstrip())

@@ -190,6 +190,9 @@ def parse_comment(text: str) -> Comment:
     return Comment(text=found.group("text").strip(), path=found.group("path"), line=number)
 
 
+PROMPT_MAX = 96 * 1024  # bytes: Linux refuses any one command-line argument over 128 KiB
+
+
 def review_prompt(
     *,
     doer: str,
@@ -224,10 +227,16 @@ def review_prompt(
         lines += ["", "## Acceptance criteria (done when)", "", *[f"- {c}" for c in done_when]]
     if instructions.strip():
         lines += ["", "## Review instructions", "", instructions.strip()]
-    shown = diff if len(diff) <= diff_limit else diff[:diff_limit] + "\n[... diff cut: see `git diff` ...]"
+    verdict = ["## Your verdict", "", VERDICT_HELP.format(path=verdict_path), ""]
+    # The whole prompt must fit in one command-line argument (the claude and codex presets pass it
+    # as one): the diff gets what room the rest leaves, counted in bytes, not characters.
+    room = PROMPT_MAX - len("\n".join(lines + verdict).encode()) - 200
+    cut = "\n[... diff cut: see `git diff` ...]"
+    shown = diff if len(diff) <= diff_limit else diff[:diff_limit] + cut
+    if len(shown.encode()) > room:
+        shown = shown.encode()[: max(0, room)].decode("utf-8", "ignore") + cut
     lines += ["", f"## The diff against `{base}`", "", "~~~~diff", shown.rstrip(), "~~~~", ""]
-    lines += ["## Your verdict", "", VERDICT_HELP.format(path=verdict_path), ""]
-    return "\n".join(lines)
+    return "\n".join(lines + verdict)
 
 
 # -- what a retry is told ------------------------------------------------------------------------------

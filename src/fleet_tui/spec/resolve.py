@@ -126,6 +126,8 @@ def _doer(
         if dep == spec.name:
             raise SpecError(file, f"{where}.depends_on", "an agent cannot depend on itself")
     preset_name, preset, restart_defaulted = _doer_preset(spec, presets, file, where)
+    key = "task" if spec.task is not None else "task_file"
+    _check_argv_task(task, preset.command, file, f"{where}.{key}")
     idle_after = spec.idle_after or parsed.fleet.idle_after
     reviewer = reviewer_of(parsed, spec, presets, file, where, base_dir, idle_after)
     agent = Agent(
@@ -189,6 +191,25 @@ def _doer_preset(
     if not preset.command:
         raise SpecError(file, where, "no command: set `preset` or `command`")
     return preset_name, preset, restart_defaulted
+
+
+# `"$(cat {prompt_file})"` hands the whole task over as one command-line argument, and Linux refuses
+# any single argument over 128 KiB ("Argument list too long"): such a task could never start.
+ARGV_TASK_MAX = 96 * 1024
+AS_ONE_ARGUMENT = "$(cat {prompt_file})"
+
+
+def _check_argv_task(task: str, command: str, file: str, where: str) -> None:
+    size = len(task.encode("utf-8", "surrogateescape"))
+    if AS_ONE_ARGUMENT in command and size > ARGV_TASK_MAX:
+        raise SpecError(
+            file,
+            where,
+            f"the task is {size // 1024} KiB, and the command passes it as one command-line argument "
+            f"(at most {ARGV_TASK_MAX // 1024} KiB: Linux refuses longer ones)",
+            "shorten the task (point it at a file in the repository for the details), or give a "
+            "`command` that reads {prompt_file} itself",
+        )
 
 
 def _task_text(spec: AgentSpec, file: str, where: str, base_dir: Path) -> str:
