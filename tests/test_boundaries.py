@@ -24,6 +24,7 @@ CORE = (
     "timeline.py",
     "attention.py",
     "pipeline_rules.py",
+    "review_text.py",
 )
 # Modules that must stay free of any UI: the engine, the adapters and the domain core.
 NO_UI = ("engine/", "adapters/", *CORE)

@@ -8,20 +8,22 @@ from fleet_tui.handoff import HandoffData, build_handoff
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, GateResult, Status
 from fleet_tui.pipeline_rules import (
     GATES,
-    PROMPT_MAX,
-    VERDICT_HELP,
     AgentFacts,
-    Comment,
     PipelineRecord,
-    Verdict,
-    VerdictError,
     failing_part,
     gate_row,
     gates_cell,
     is_ready,
     overlay,
-    parse_verdict,
     retry_context,
+)
+from fleet_tui.review_text import (
+    PROMPT_MAX,
+    VERDICT_HELP,
+    Comment,
+    Verdict,
+    VerdictError,
+    parse_verdict,
     review_prompt,
 )
 from fleet_tui.ui.format import summary_text

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import log_event, state_lock, write_atomic
-from fleet_tui.pipeline_rules import VERDICT_FILE, PipelineRecord, RetryContext, retry_context
+from fleet_tui.pipeline_rules import PipelineRecord, RetryContext, retry_context
+from fleet_tui.review_text import VERDICT_FILE
 
 
 def record_file(fleet: Fleet, name: str) -> Path:

@@ -13,7 +13,8 @@ from fleet_tui.engine.pipeline_state import update_record, verdict_file
 from fleet_tui.engine.state import Phase, load_state, log_event, save_state, state_lock
 from fleet_tui.engine.text import plural
 from fleet_tui.models import Status
-from fleet_tui.pipeline_rules import PipelineRecord, VerdictError, parse_verdict, review_prompt
+from fleet_tui.pipeline_rules import PipelineRecord
+from fleet_tui.review_text import VerdictError, parse_verdict, review_prompt
 
 Say = Callable[[str], None]
 
