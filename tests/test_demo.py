@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import libtmux
+import psutil
 import pytest
 from helpers import wait_for
 
 from fleet_tui import demo
 from fleet_tui.cli.core import snapshot_json
-from fleet_tui.engine import actions, pipeline
+from fleet_tui.engine import actions, pipeline, supervisor
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.fake_agent import steps_for
 from fleet_tui.spec import parse_fleet
@@ -219,9 +220,12 @@ def test_headless_demo_shows_drift_overlap_waiting_and_crash(tmp_path: Path, dem
     last_line = [ln for ln in handoff.splitlines() if ln.strip()][-1]
     assert last_line in screen("items")  # which printed the handoff it was given, then went on
 
-    # --clean stops the session and removes the folder.
+    # --clean stops the supervisor (a dashboard starts one) and the session, and removes the folder.
+    watcher = supervisor.start(fleet).pid
+    assert watcher is not None
     done = cli("demo", "--clean", "--dir", str(folder), socket=demo_socket)
     assert done.returncode == 0, done.stderr
+    assert not psutil.pid_exists(watcher) or psutil.Process(watcher).status() == psutil.STATUS_ZOMBIE
     assert not folder.exists()
     assert not fleet.tmux.session_exists(fleet.session)
     assert folder.resolve() not in demo.recorded()

@@ -17,11 +17,12 @@ from fleet_tui.adapters.tmux import Tmux, require_tmux
 from fleet_tui.cli.common import cli, confirm, err, open_dashboard, out, yes_option
 from fleet_tui.cli.core import snapshot_json
 from fleet_tui.cli.status_table import print_status
-from fleet_tui.engine import pipeline
+from fleet_tui.engine import pipeline, supervisor
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import take_snapshot
 from fleet_tui.engine.presence import dashboard_is_open
+from fleet_tui.engine.state import Layout
 from fleet_tui.errors import ActionRefused
 
 TOUR = """\
@@ -197,6 +198,10 @@ def clean_demos(folder: Path | None, *, everything: bool = False, yes: bool = Fa
             out.print(f"kept {path}: {why} (--all removes it too)", markup=False)
     cleaned = 0
     for path, marker in chosen:
+        # Its supervisor first: left running, it outlived the folder and wrote .fleet/ back into it
+        # (a folder without the marker, which --clean then refused to remove).
+        repo = path / demos.REPO_NAME
+        supervisor.stop(Layout(root=repo, worktree_root=repo))
         stopped = stop_demo_session(marker.get("socket", ""), marker.get("name", ""))
         demos.remove_folder(path)
         cleaned += 1
