@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import fake_agent_command, toml_value
+from conftest import fake_agent_command, git, toml_value
 from test_roster import COMMENTED, comments
 from test_ui_live import until
 from textual.widgets import Button, Input, Select, Static, TextArea
@@ -92,3 +92,30 @@ async def test_x_removes_the_selected_agent_keeping_its_branch(
         assert 'name = "api"' not in path.read_text(encoding="utf-8")
         assert not fleet.layout.worktree("api").exists() and gitad.branch_exists(repo, "fleet/api")
         assert app.selected_name == "docs"
+
+
+async def test_a_refused_removal_is_said_in_the_dialog_and_touches_nothing(
+    repo: Path, tmp_path: Path, server: Any
+) -> None:
+    """`api` has commits not in base: deleting its branch is refused (git is asked in the worker)."""
+    path = write_fleet(repo, tmp_path, server)
+    fleet = Fleet.open(repo)
+    actions.up(fleet)
+    worktree = fleet.layout.worktree("api")
+    (worktree / "api_work.py").write_text("x = 1\n", encoding="utf-8")
+    git(worktree, "add", "-A")
+    git(worktree, "commit", "-qm", "api's own commit")
+    before = path.read_text(encoding="utf-8")
+    app = FleetApp(LiveSource(fleet, interval=0.3))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until(pilot, lambda: app.table.row_count == 2, what="two agents")
+        await pilot.press("x")
+        screen = app.screen
+        assert isinstance(screen, RemoveAgentScreen)
+        screen.query_one("#remove-branch").value = True  # type: ignore[attr-defined]
+        screen.query_one("#remove-yes", Button).press()
+        error = screen.query_one(".roster-error", Static)
+        await until(pilot, lambda: "not merged" in str(error.render()), timeout=30, what="the refusal")
+        assert app.screen is screen and not screen.busy  # the dialog stays, ready for another choice
+    assert path.read_text(encoding="utf-8") == before
+    assert worktree.exists() and gitad.branch_exists(repo, "fleet/api")

@@ -252,12 +252,12 @@ class RemoveAgentScreen(RosterModal):
         if self.busy:
             return
         delete_branch = self.query_one("#remove-branch", Checkbox).value
-        try:
-            roster.check_removal(self.fleet, self.agent.name, delete_branch=delete_branch)
-        except FleetError as exc:
-            self.show_error(str(exc))
-            return
+        # Its checks (a merged branch is asked of git) run first in the worker; a refusal comes back
+        # as RosterFailed and is shown here, with nothing touched.
         self.busy = True
+        error = self.query_one(".roster-error", Static)
+        error.update("removing it…")
+        error.display = True
         self.run_remove(delete_branch)
 
     @on(Button.Pressed, "#remove-no")
