@@ -104,10 +104,11 @@ def preset_env(name: str, env: dict[str, str]) -> str:
 CLAUDE = program("claude")
 
 
-@pytest.mark.skipif(CLAUDE is None, reason="claude-code is not installed (npm i @anthropic-ai/claude-code)")
-def test_claude_hooks_set_every_status(
-    make_fleet: Any, server: Any, tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def claude_fleet(
+    make_fleet: Any, tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> Fleet:
+    """One agent `c` on the claude preset, talking to the fake API, with a home of its own whose
+    config has onboarding done, the key approved and the worktree trusted (no dialog to answer)."""
     assert CLAUDE is not None
     on_path(monkeypatch, CLAUDE)
     home = tmp_path / "claude-home"
@@ -127,6 +128,14 @@ def test_claude_hooks_set_every_status(
         "projects": {str(fleet.layout.worktree("c")): {"hasTrustDialogAccepted": True}},
     }
     (home / ".claude.json").write_text(json.dumps(config), encoding="utf-8")
+    return fleet
+
+
+@pytest.mark.skipif(CLAUDE is None, reason="claude-code is not installed (npm i @anthropic-ai/claude-code)")
+def test_claude_hooks_set_every_status(
+    make_fleet: Any, server: Any, tmp_path: Path, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = claude_fleet(make_fleet, tmp_path, fake_api, monkeypatch)
     up(fleet)
     monitor = Monitor(fleet)
     try:
@@ -230,25 +239,7 @@ def test_claude_reads_its_handoff_from_the_file_at_a_restart(
 ) -> None:
     """The claude preset's restart hands the handoff over as a file, not as one argument: the
     model gets all of it (the log of the fake API holds the last request in full)."""
-    assert CLAUDE is not None
-    on_path(monkeypatch, CLAUDE)
-    home = tmp_path / "claude-home"
-    home.mkdir()
-    env = {
-        "HOME": str(home),
-        "ANTHROPIC_API_KEY": FAKE_KEY,
-        "ANTHROPIC_AUTH_TOKEN": FAKE_KEY,
-        "ANTHROPIC_BASE_URL": fake_api.url,
-    }
-    spec = {"name": "c", "preset": "claude", "command": None, "restart_command": None}
-    fleet: Fleet = make_fleet([spec], preamble=preset_env("claude", env), idle_after=30, status_hold=0.3)
-    config = {
-        "hasCompletedOnboarding": True,
-        "theme": "dark",
-        "customApiKeyResponses": {"approved": [FAKE_KEY[-20:]], "rejected": []},
-        "projects": {str(fleet.layout.worktree("c")): {"hasTrustDialogAccepted": True}},
-    }
-    (home / ".claude.json").write_text(json.dumps(config), encoding="utf-8")
+    fleet = claude_fleet(make_fleet, tmp_path, fake_api, monkeypatch)
     assert "--append-system-prompt-file {handoff_file}" in fleet.agent("c").preset.restart_command
     up(fleet)
     wait_for(lambda: fake_api.requests("/v1/messages"), timeout=60, what="claude's first request")
