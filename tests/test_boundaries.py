@@ -305,9 +305,7 @@ MAX_FUNCTION_LINES = 60
 LONG_MARK = "# long:"
 # Modules over the limit today, each to be split by job; the list may only shrink (an entry whose
 # module is back under the limit fails below, so it is taken out).
-OVER_FOR_NOW = {
-    "engine/monitor/core.py": "the monitor's ticks, readings, caches and live loop in one module",
-}
+OVER_FOR_NOW: dict[str, str] = {}  # modules allowed over the limit for now, each with why
 
 
 def oversized(source: str) -> list[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from fleet_tui.adapters import git
 from fleet_tui.engine.fleet import Fleet, off_branch_words
-from fleet_tui.engine.monitor.cadence import Cadence
+from fleet_tui.engine.monitor import live
 from fleet_tui.engine.monitor.compose import Composer
 from fleet_tui.engine.monitor.locks import GitLocks
 from fleet_tui.engine.monitor.pacing import ReadPacer
@@ -352,7 +352,7 @@ class Monitor:
             log_event(self.fleet.layout, name, "drift", files=sorted(now_drift - seen))
         self._drift_seen[name] = now_drift
 
-    # -- the live loop -----------------------------------------------------------------------
+    # -- the live loop (monitor/live.py) ----------------------------------------------------
 
     def run(
         self,
@@ -362,54 +362,16 @@ class Monitor:
         on_error: Callable[[str], object] | None = None,
     ) -> None:
         """Publish snapshots until `stop` is set: each tick, and at once after a file event."""
-        watcher = threading.Thread(
-            target=self.watcher.run, args=(stop, on_error), daemon=True, name="fleet-watch"
-        )
-        next_panes, cadence = 0.0, Cadence(interval)
-        try:
-            # The first picture before the watcher starts: setting up its watches holds the GIL
-            # for ~2 s at 100 worktrees, which made this one tmux read take as long.
-            if not self._readings:
-                next_panes = self._first_picture(publish, interval, on_error)
-            watcher.start()
-            while not stop.is_set():
-                now = time.monotonic()
-                read_panes = now >= next_panes
-                if read_panes:
-                    next_panes = now + interval
-                try:
-                    snapshot = self.tick(panes=read_panes)
-                    if read_panes:  # slower while the whole fleet stays still
-                        next_panes = now + cadence.after(snapshot.agents)
-                    publish(snapshot)
-                    if self.plan_writer is not None and (problem := self.plan_writer.update(snapshot)):
-                        raise FleetError(problem)
-                except FleetError as exc:
-                    if on_error:
-                        on_error(str(exc))
-                wake_at = min(next_panes, self.next_due() or next_panes)
-                self._wake.wait(timeout=max(0.0, wake_at - time.monotonic()))
-                self._wake.clear()
-        finally:
-            self._pool.shutdown(wait=False)
+        live.run(self, publish, stop, interval, on_error)
 
-    def _first_picture(
-        self,
-        publish: Callable[[FleetSnapshot], object],
-        interval: float,
-        on_error: Callable[[str], object] | None,
-    ) -> float:
-        """Publish the fleet as tmux shows it (names, statuses, screens) before git has read any
-        worktree, so a dashboard paints at once; the figures follow with the first tick. Returns
-        when the panes are due again."""
-        try:
-            self.read_panes()
-            publish(self.compose())
-        except FleetError as exc:
-            if on_error:
-                on_error(str(exc))
-            return 0.0
-        return time.monotonic() + interval
+    @property
+    def has_read_git(self) -> bool:
+        return bool(self._readings)
+
+    def sleep(self, timeout: float) -> None:
+        """Wait `timeout` seconds, or less when woken (a file event, `wake`, `mark_dirty`)."""
+        self._wake.wait(timeout=timeout)
+        self._wake.clear()
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
