@@ -34,7 +34,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from fleet_tui.demo import build_demo
-from fleet_tui.engine import actions
+from fleet_tui.engine import actions, supervisor
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.retro import fleet_report
@@ -194,6 +194,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="fleet-shots-"))
     socket = f"fleet-tui-demo-shots-{secrets.token_hex(4)}"
     os.environ.pop("TMUX", None)
+    fleet: Fleet | None = None
     try:
         demo = build_demo(root / "demo", speed=SPEED, socket=socket, name="demo")
         fleet = Fleet.open(demo.repo)
@@ -201,6 +202,8 @@ def main() -> None:
         asyncio.run(shoot(fleet, args.out))
         browser = shoot_browser(fleet, args.out)
     finally:
+        if fleet is not None:  # `up` started the fleet's supervisor: it must not outlive the folder
+            supervisor.stop(fleet.layout)
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
     for name in (
