@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from memory_fleet import NOW, demo_source
+from memory_fleet import NOW
+from test_ui_snapshots import loaded, make_app
 
 from fleet_tui.engine.actions.results import Check, Preflight, QueueItem, QueuePlan, Stakes
 from fleet_tui.engine.state import Event
-from fleet_tui.ui.app import FleetApp
 from fleet_tui.ui.steer_screens import (
     EventsRead,
     KillScreen,
@@ -90,17 +90,6 @@ class QueueShot(QueueScreen):
 class LogShot(LogScreen):
     def read_events(self) -> None:  # type: ignore[override]
         self.post_message(EventsRead(list(reversed(EVENTS))))
-
-
-def make_app() -> FleetApp:
-    return FleetApp(demo_source(), clock=lambda: NOW)
-
-
-async def loaded(pilot: Any) -> None:
-    app: FleetApp = pilot.app
-    while app.snapshot is None or not app.table.row_count:
-        await pilot.pause(0.02)
-    await pilot.pause()
 
 
 SCREENS = {
