@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from fleet_tui.engine.actions import lifecycle
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import Phase, load_state, read_events
 from fleet_tui.engine.supervisor import Supervisor
+from fleet_tui.errors import EnvironmentProblem
 from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.ui import source as ui_source
 from fleet_tui.ui.app import FleetApp
@@ -91,6 +93,42 @@ def test_a_crash_with_no_dashboard_is_logged_notified_and_restarted(
     assert note["fleet"] == fleet.name and note["reason"] == "crashed (exit 3)"
     assert note["attach"].endswith("attach flaky")
     assert not [n for n in notes if n["agent"] == "calm"]
+
+
+PROBE_LOOP = """
+import sys
+from pathlib import Path
+from fleet_tui.engine.state import lock_held
+path = Path(sys.argv[1])
+path.parent.mkdir(parents=True, exist_ok=True)
+path.touch()
+print("probing", flush=True)
+while True:
+    lock_held(path, holder="exclusive")
+"""
+
+
+def test_it_starts_while_status_probes_its_lock_and_a_second_one_is_refused(make_fleet: Any) -> None:
+    """`status` tells whether a supervisor runs by probing its lock for an instant; a supervisor
+    starting during a probe must not take it for another supervisor (it once gave up, so the fleet
+    ran unsupervised). A real second supervisor is still refused."""
+    fleet = make_fleet([{"name": "calm", "script": "say calm here\nidle\n"}])
+    actions.up(fleet)
+    # Probes from another process, as `fleet-tui status` makes them, as fast as it can.
+    prober = subprocess.Popen(
+        [sys.executable, "-c", PROBE_LOOP, str(fleet.layout.supervisor_lock)], stdout=subprocess.PIPE
+    )
+    assert prober.stdout is not None and prober.stdout.readline() == b"probing\n"
+    try:
+        for _ in range(10):  # each start meets the probes; before the fix about one start in 8 failed
+            with in_thread(fleet) as sup:
+                second = Supervisor(fleet, interval=0.3)
+                with pytest.raises(EnvironmentProblem, match="already running"):
+                    second.run(threading.Event())
+                assert sup.published >= 1
+    finally:
+        prober.kill()
+        prober.wait()
 
 
 def test_up_starts_it_status_answers_from_it_and_down_stops_it(make_fleet: Any, tmp_path: Path) -> None:

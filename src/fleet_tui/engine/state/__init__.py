@@ -17,7 +17,7 @@ The event log is read and written here only: `log_event` appends one typed `Even
 
 from fleet_tui.engine.state.events import BadLine, Event, EventLog, log_event, read_events
 from fleet_tui.engine.state.layout import STATE_DIR, Layout, read_exit, write_atomic
-from fleet_tui.engine.state.locks import LOCK_TIMEOUT, lock_held, state_lock, up_lock
+from fleet_tui.engine.state.locks import LOCK_TIMEOUT, lock_held, state_lock, take_exclusive, up_lock
 from fleet_tui.engine.state.store import (
     AgentState,
     FleetState,
@@ -50,6 +50,7 @@ __all__ = [
     "rebuild_from_events",
     "save_state",
     "state_lock",
+    "take_exclusive",
     "up_lock",
     "update_state",
     "write_atomic",

@@ -97,6 +97,25 @@ def up_lock(layout: Layout, timeout: float = 300.0) -> Iterator[None]:
         os.close(fd)
 
 
+PROBE_PATIENCE = 0.5  # seconds a lone holder waits out `lock_held` probes (each holds for microseconds)
+
+
+def take_exclusive(fd: int, patience: float = PROBE_PATIENCE) -> bool:
+    """Take an exclusive flock on `fd` without waiting for a real holder: False when another
+    process keeps it. A `lock_held` probe holds the lock for an instant, so a refusal is tried
+    again for `patience` seconds before it counts (else a `fleet-tui status` run at the wrong
+    moment would make a starting supervisor think another one runs)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
+
 def lock_held(path: Path, *, holder: Literal["shared", "exclusive"]) -> bool:
     """True when some process holds a flock on `path`, taken the way `holder` says.
 

@@ -9,7 +9,6 @@ log, and `up` or the dashboard start it again.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import logging.handlers
@@ -23,7 +22,7 @@ from collections.abc import Callable
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.monitor import Monitor
 from fleet_tui.engine.pipeline import Pipeline
-from fleet_tui.engine.state import EventLog, Layout, log_event, write_atomic
+from fleet_tui.engine.state import EventLog, Layout, log_event, take_exclusive, write_atomic
 from fleet_tui.engine.supervisor.attention import Notices, Notifier, attention
 from fleet_tui.engine.supervisor.control import HEARTBEAT_EVERY
 from fleet_tui.engine.wakeup import wake_viewers
@@ -84,9 +83,7 @@ class Supervisor:
         layout = self.fleet.layout
         layout.state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(layout.supervisor_lock, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not take_exclusive(fd):
             os.close(fd)
             raise EnvironmentProblem(
                 f"the supervisor of fleet {self.fleet.name!r} is already running", "see `fleet-tui status`"
