@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from helpers import FLEET_TUI, wait_for
 
@@ -22,6 +23,7 @@ from fleet_tui.engine.actions import lifecycle
 from fleet_tui.engine.fleet import Fleet
 from fleet_tui.engine.state import Phase, load_state, read_events
 from fleet_tui.engine.supervisor import Supervisor
+from fleet_tui.engine.supervisor.loop import SUPERVISOR_NICE
 from fleet_tui.errors import EnvironmentProblem
 from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.ui import source as ui_source
@@ -145,6 +147,10 @@ def test_up_starts_it_status_answers_from_it_and_down_stops_it(make_fleet: Any, 
     state = supervisor.status(fleet.layout)
     assert state.running and state.pid
     wait_for(lambda: (s := published(fleet)) and s.agent("beta") and "beta" in s.agent("beta").screen)  # type: ignore[union-attr]
+    # It runs below a person's priority; the agents (started by the tmux server) do not.
+    assert psutil.Process(state.pid).nice() == os.nice(0) + SUPERVISOR_NICE
+    beta_pid = fleet.live_pane("beta").pid
+    assert beta_pid and psutil.Process(beta_pid).nice() == os.nice(0)
 
     started = time.monotonic()
     shown = cli(fleet, "status", "--json", "--sample", "4")

@@ -34,7 +34,7 @@ OnError = Callable[[str], object]
 ACKS_FILE = "attention-seen.json"  # per agent: the attention the person already acknowledged
 RETRY_AFTER = 2.0  # seconds before the monitor is started again after it failed
 SUPERVISOR_POLL = 0.25  # seconds between looks at the supervisor's snapshot (a stat each)
-HEARTBEAT_LOOK = 1.0  # ...when the supervisor wakes us at each publish: only its heartbeat to see
+HEARTBEAT_LOOK = 2.0  # ...when the supervisor wakes us at each publish: only its heartbeat to see
 SUPERVISOR_RESTART_EVERY = 10.0  # seconds between attempts to start a supervisor that is not running
 
 

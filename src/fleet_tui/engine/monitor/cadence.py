@@ -1,10 +1,13 @@
-"""How often the monitor reads the panes: every tick while anything moves, half as often once the
-whole fleet has been still for a while.
+"""How often the monitor reads the panes: every tick while anything moves, less often the longer
+the whole fleet has been still.
 
-At 100 idle agents each read (one tmux client, the server listing every pane, composing) was most
-of an idle fleet's cost. A fleet where nothing changed for QUIET_READS reads in a row is read every
-SLOW_FACTOR ticks until something changes; file events still wake the monitor at once, so a change
-on disk shows as fast as ever, and a new question on a screen shows within SLOW_FACTOR ticks.
+At 100 idle agents each read (a tmux client, the server listing every pane, the pipeline's step
+and the heartbeat that follow it) was most of an idle fleet's cost. A fleet where nothing changed
+for QUIET_READS reads in a row is read every SLOW_FACTOR ticks, and after STILL_READS more every
+STILL_FACTOR ticks, until something changes; file events and agents' hook signals still wake the
+monitor at once, so a change on disk or a signalled question shows as fast as ever, and a new
+question on a screen of a long-still fleet shows within STILL_FACTOR ticks (3 s). The heartbeat
+rides on the reads: STILL_FACTOR ticks must stay under the supervisor's STALE_AFTER.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from collections.abc import Sequence
 
 from fleet_tui.models import AgentSnapshot
 
-QUIET_READS = 10
+QUIET_READS = 10  # still reads before the first slow-down (10 s at a 1 s tick)
 SLOW_FACTOR = 2.0
+STILL_READS = 20  # ...and slow reads after it before the second (another 40 s)
+STILL_FACTOR = 3.0
 
 
 class Cadence:
@@ -30,4 +35,6 @@ class Cadence:
         last, self._last = self._last, agents
         same = len(last) == len(agents) and all(map(operator.is_, last, agents))
         self.quiet = self.quiet + 1 if same else 0
+        if self.quiet >= QUIET_READS + STILL_READS:
+            return self.interval * STILL_FACTOR
         return self.interval * (SLOW_FACTOR if self.quiet >= QUIET_READS else 1.0)

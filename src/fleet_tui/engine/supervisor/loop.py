@@ -29,6 +29,8 @@ from fleet_tui.engine.wakeup import wake_viewers
 from fleet_tui.errors import EnvironmentProblem, FleetError
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 
+SUPERVISOR_NICE = 10  # added to the niceness it was started with
+
 LOG_BYTES = 512 * 1024  # supervisor.log is rotated at this size, keeping LOG_KEEP old ones
 LOG_KEEP = 2
 RESTART_MONITOR_AFTER = 2.0
@@ -301,4 +303,9 @@ def serve(fleet: Fleet, reopen: Callable[[], Fleet] | None = None) -> None:
     signal.signal(signal.SIGTERM, ask_stop)
     signal.signal(signal.SIGINT, ask_stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a closed terminal must not end it
+    with contextlib.suppress(OSError):
+        # Background work (readings, gates, notices) yields to a person's dashboard and to the
+        # agents on a busy machine: a fleet-wide re-read once stalled the dashboard's keys. Agents
+        # are started by the tmux server, never by this process, so they keep their priority.
+        os.nice(SUPERVISOR_NICE)
     Supervisor(fleet, reopen=reopen).run(stop)
