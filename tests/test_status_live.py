@@ -262,3 +262,39 @@ def test_a_reopened_monitor_keeps_an_idle_agents_age_from_the_event_log(
     again = agent_in(take_snapshot(fleet, sample=0), "quiet")  # a new monitor's first sight
     assert again.status == Status.IDLE
     assert abs(again.status_since - idle.status_since) < 1.0, (again.status_since, idle.status_since)
+
+
+def test_an_agents_own_files_wake_a_pane_read_between_slow_ticks(make_fleet: Any, tmp_path: Path) -> None:
+    """The live loop reads panes every few seconds when the fleet is still; an agent's own files
+    (its exit file, its hooks' signals, its statusline under .fleet/agents/) changing wakes a read
+    at once. Here the tick is 60 s: the crash shows only through that wake."""
+    import threading
+    import time
+
+    cue = tmp_path / "cue"  # outside the worktree: touching it wakes nothing
+    fleet: Fleet = make_fleet([{"name": "brief", "script": f"say hello\nwait-file {cue}\nexit 3\n"}])
+    up(fleet)
+    probe = Monitor(fleet)
+    wait_snapshot(probe, lambda s: "hello" in agent_in(s, "brief").screen, what="the agent to start")
+    probe.close()
+    seen: list[FleetSnapshot] = []
+    stop = threading.Event()
+    monitor = Monitor(fleet)
+    loop = threading.Thread(target=monitor.run, args=(seen.append, stop, 60.0), daemon=True)
+    loop.start()
+    try:
+        wait_for(lambda: seen and "hello" in agent_in(seen[-1], "brief").screen, what="the first reading")
+        # Until the watcher's watches are in place, a file written in the agent's folder wakes nothing.
+        nudge, count = fleet.layout.agent_dir("brief") / "nudge", len(seen)
+        wait_for(lambda: nudge.write_text(str(time.time())) or len(seen) > count, what="a woken read")
+        cue.touch()
+        started = time.monotonic()
+        wait_for(
+            lambda: agent_in(seen[-1], "brief").status == Status.CRASHED, timeout=30, what="the crash shown"
+        )
+        assert time.monotonic() - started < 20  # far sooner than the next tick (60 s)
+        assert fleet.layout.exit_file("brief").exists()
+    finally:
+        stop.set()
+        monitor.wake()
+        loop.join(10)

@@ -52,6 +52,9 @@ def run(
         while not stop.is_set():
             now = time.monotonic()
             read_panes = now >= next_panes
+            if monitor.watcher.agent_files_changed.is_set():  # cleared before the read it asks for
+                monitor.watcher.agent_files_changed.clear()
+                read_panes = True
             if read_panes:
                 next_panes = now + interval
             try:

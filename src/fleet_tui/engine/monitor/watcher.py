@@ -45,6 +45,10 @@ class Watcher:
         self.watching: bool | None = None
         self.errors: list[str] = []
         self.undecodable = 0  # events on paths watchfiles could not name (non-UTF-8): watched on
+        # Set when an agent's own files changed (.fleet/agents/: its hooks' signals, its statusline,
+        # its exit file): the monitor then reads the panes at once, not at its next (slow) tick.
+        self.agent_files = self.fleet.layout.state_dir / "agents"
+        self.agent_files_changed = threading.Event()
 
     def paths(self) -> list[Path]:
         paths = [self.fleet.layout.worktree(a.name) for a in self.fleet.agents]
@@ -52,6 +56,8 @@ class Watcher:
         logs = git.git_common_dir(self.fleet.root) / "logs" / "refs" / "heads"
         if logs.exists():
             paths.append(logs)
+        if self.agent_files.is_dir():
+            paths.append(self.agent_files)
         return paths
 
     def agents_for(self, changed: Iterable[str]) -> tuple[set[str], bool]:
@@ -114,8 +120,12 @@ class Watcher:
             ignore_permission_denied=True,
             raise_interrupt=False,
         ):
-            names, base_moved = self.agents_for(path for _, path in changes)
-            self.mark_dirty(None if base_moved else names)
+            ours = str(self.agent_files) + os.sep
+            theirs = [path for _, path in changes if not path.startswith(ours)]
+            if len(theirs) < len(changes):
+                self.agent_files_changed.set()
+            names, base_moved = self.agents_for(theirs)
+            self.mark_dirty(None if base_moved else names)  # wakes the monitor, names or not
 
     @staticmethod
     def _failure(exc: Exception, count: int) -> str:
