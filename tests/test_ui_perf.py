@@ -7,6 +7,7 @@ import gc
 from pathlib import Path
 from typing import Any
 
+import pytest
 from memory_fleet import NOW, StaticSource, agent
 from textual import events
 from textual.widget import Widget
@@ -14,6 +15,7 @@ from textual.widgets._footer import FooterKey
 
 from fleet_tui.models import FleetSnapshot, Status
 from fleet_tui.ui.app import FleetApp
+from fleet_tui.ui.messages import SnapshotArrived
 
 
 def fleet_of(count: int, now: float = NOW) -> FleetSnapshot:
@@ -176,3 +178,42 @@ async def test_a_heartbeat_only_snapshot_leaves_the_table_alone(monkeypatch: Any
         while app.snapshot is not moved:
             await pilot.pause(0.01)
         assert len(syncs) == 2  # a real change is drawn at once
+
+
+async def test_the_real_dashboard_freezes_its_heap_once_after_its_first_full_picture(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full garbage collection of the dashboard's whole heap once stalled a key by 0.4 s; after
+    the first full picture the dashboard freezes what it holds, once (freezing again and again would
+    keep garbage forever). Tests' apps leave it off: many share one process."""
+    freezes: list[int] = []
+    real_freeze = gc.freeze
+
+    def freeze() -> None:
+        freezes.append(1)
+        real_freeze()
+
+    monkeypatch.setattr(gc, "freeze", freeze)
+    pending = fleet_of(5).model_copy(
+        update={"agents": tuple(a.model_copy(update={"git_pending": True}) for a in fleet_of(5).agents)}
+    )
+    app = FleetApp(StaticSource(snapshots=[pending]), clock=lambda: NOW)
+    app.settle_heap = True
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+            while app.table.row_count < 5:
+                await pilot.pause(0.02)
+            await pilot.pause(0.1)
+            assert freezes == []  # the first picture, before git: not yet
+            for later in (0, 60, 120):
+                app.post_message(SnapshotArrived(fleet_of(5, NOW + later)))
+                await pilot.pause(0.1)
+            assert freezes == [1] and gc.get_freeze_count() > 0  # once, after the full picture
+    finally:
+        gc.unfreeze()
+    plain = FleetApp(StaticSource(snapshots=[fleet_of(5)]), clock=lambda: NOW)
+    async with plain.run_test(size=(200, 50)) as pilot:
+        while plain.table.row_count < 5:
+            await pilot.pause(0.02)
+        await pilot.pause(0.1)
+    assert freezes == [1]  # a test's app leaves the heap alone
