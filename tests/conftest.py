@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shlex
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -166,3 +168,25 @@ def make_fleet(repo: Path, tmp_path: Path, server: Any) -> Iterator[MakeFleet]:
     for fleet in made:
         for agent in fleet.agents:
             processes.stop_pids(processes.with_env(AGENT_MARKER, agent_id(fleet.layout, agent.name)), 0.5)
+    _no_control_client_left(server.socket_name)
+
+
+def _control_clients(socket: str) -> list[str]:
+    out = subprocess.run(
+        ["tmux", "-L", socket, "list-clients", "-F", "#{client_control_mode} #{client_pid}"],
+        capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    return [line.split()[1] for line in out.splitlines() if line.startswith("1 ")]
+
+
+def _no_control_client_left(socket: str) -> None:
+    """No pane reader's tmux control client (adapters/tmux/control.py) outlives the test: a
+    monitor ends it on close, one dropped unclosed when it is collected, a supervisor's when that
+    process ends (the server notices within moments)."""
+    if not _control_clients(socket):
+        return
+    gc.collect()  # monitors a test dropped without closing: their finalizers end the clients
+    deadline = time.monotonic() + 5.0
+    while (left := _control_clients(socket)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, f"tmux control clients (pids {left}) outlived the test: close the Monitor/PaneReader"

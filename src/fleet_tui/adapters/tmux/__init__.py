@@ -1,10 +1,12 @@
 """The one package that talks to tmux, always on the fleet's own socket.
 
-Reads are batched: one tmux client per tick lists the panes and captures every screen.
+Reads are batched: one command line per tick lists the panes and captures the screens that may
+have changed, sent through the reader's long-lived control-mode client (or one tmux process).
 
 - `_cli`: running tmux (the only importer of libtmux), shared constants, literal arguments
 - `server`: `Tmux`, the fleet's server: sessions, panes, steering, ownership, history
 - `reader`: `PaneReader`, which captures only the screens that may have changed
+- `control`: the reader's tmux control-mode client (read-only commands, replies checked)
 - `client`: a foreground tmux client (attach)
 """
 

@@ -148,7 +148,8 @@ class Commands:
         current: list[str] | None = None
         for line in out:
             if line.startswith(self._sep):
-                current = screens.setdefault(line.removeprefix(self._sep), [])
+                # the pane (and its height, after a tab)
+                current = screens.setdefault(line.removeprefix(self._sep).split("\t", 1)[0], [])
             elif current is None:
                 listing.append(line)
             else:

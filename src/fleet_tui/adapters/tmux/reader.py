@@ -6,7 +6,8 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-from fleet_tui.adapters.tmux._cli import OWNER_OPTION, PANE_FORMAT, Commands
+from fleet_tui.adapters.tmux._cli import OWNER_OPTION, PANE_FORMAT, PANE_ID, Commands
+from fleet_tui.adapters.tmux.control import Control
 from fleet_tui.errors import ExternalCommandFailed
 from fleet_tui.models import PaneReading
 
@@ -34,9 +35,15 @@ RECAPTURE_SPREAD = 10  # ...by at most 1/10 of the panes per read, oldest first
 COMMAND_BYTES = 8000  # per call, well under the limit (the listing and the separators ride along)
 
 
+# Before each screen, a line with the reader's separator, the pane and its height: a capture prints
+# exactly one line per row, which is how a screen read through the control client is checked whole.
+SCREEN_MARK = "#{pane_id}\t#{pane_height}"
+
+
 def capture_batches(panes: Sequence[str], sep: str) -> list[list[str]]:
     """`panes` in batches whose capture commands each fit one tmux command line."""
-    per_pane = len(f"display-message -p -t %000000 {sep}#{{pane_id}} ; capture-pane -p -e -t %000000 ; ")
+    pane = "'%000000'"  # quoted, as the control client sends it
+    per_pane = len(f"display-message -p -t {pane} '{sep}{SCREEN_MARK}' ; capture-pane -p -e -t {pane} ; ")
     size = max(1, COMMAND_BYTES // per_pane)
     return [list(panes[i : i + size]) for i in range(0, len(panes), size)]
 
@@ -50,10 +57,17 @@ class PaneReader:
     last capture started, and at least every RECAPTURE_EVERY seconds. Panes that were changing are
     captured in the same call as the listing (a busy pane costs no extra call); an idle session
     costs one `list-panes`, and only panes that just turned busy need a second call.
+
+    With `control` (a reader that reads again and again), the calls go through one long-lived
+    tmux control client (control.py), started at the first read and ended by `close()`; a call it
+    cannot answer, or whose reply is not exactly what was asked, runs in a tmux process instead.
     """
 
-    def __init__(self, tmux: Commands, session: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, tmux: Commands, session: str, clock: Callable[[], float] = time.time, *, control: bool = True
+    ) -> None:
         self.tmux = tmux
+        self.control = Control(tmux.socket, session) if control else None
         self.session = session
         self.clock = clock
         self._panes: dict[str, PaneReading] = {}
@@ -113,16 +127,52 @@ class PaneReader:
             if listing and i == 0:
                 commands.append(("list-panes", "-s", "-t", f"={self.session}", "-F", READ_FORMAT))
             for pane_id in batch:
-                commands.append(("display-message", "-p", "-t", pane_id, sep + "#{pane_id}"))
+                commands.append(("display-message", "-p", "-t", pane_id, sep + SCREEN_MARK))
                 commands.append(("capture-pane", "-p", "-e", "-t", pane_id))
             if batch:  # an end mark, so the last screen keeps its blank lines like the others
                 commands.append(("display-message", "-p", "-t", batch[-1], sep))
-            out = self.tmux._cmd(*self.tmux._chain(commands))
+            out = self._run(commands)
             listed, captured = self.tmux._split(out)
             lines.extend(listed)
             captured.pop("", None)
             screens.update(captured)
         return lines, screens
+
+    def _run(self, commands: Sequence[Sequence[str]]) -> list[str]:
+        """The output lines of the chained commands, as one tmux process would print them."""
+        if self.control is not None and (blocks := self.control.run(commands)) is not None:
+            out = self._checked(commands, blocks)
+            if out is not None:
+                return out
+            self.control.drop()  # a reply not as asked: never trusted, never read from again
+        return self.tmux._cmd(*self.tmux._chain(commands))
+
+    def _checked(self, commands: Sequence[Sequence[str]], blocks: list[list[str]]) -> list[str] | None:
+        """The blocks' lines if each is what its command prints (a listing row per pane, the
+        separators as asked, a screen of exactly its pane's height); None at the first doubt."""
+        sep = self.tmux._sep
+        out: list[str] = []
+        rows = -1  # the height the last separator announced
+        for command, block in zip(commands, blocks, strict=True):
+            if command[0] == "list-panes":
+                good = all(PANE_ID.match(line) and "\t" in line for line in block)
+            elif command[0] == "capture-pane":
+                good, rows = len(block) == rows, -1
+            elif command[-1] == sep:
+                good = block == [sep]
+            else:
+                head = sep + command[3] + "\t"  # the separator of pane command[3]: its height follows
+                good = len(block) == 1 and block[0].startswith(head) and block[0][len(head) :].isdigit()
+                rows = int(block[0][len(head) :]) if good else -1
+            if not good:
+                return None
+            out.extend(block)
+        return out
+
+    def close(self) -> None:
+        """End the control client (reads after this run in tmux processes)."""
+        if self.control is not None:
+            self.control.close()
 
     @staticmethod
     def _row(line: str) -> tuple[str, str, str]:

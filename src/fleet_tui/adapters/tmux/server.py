@@ -99,22 +99,27 @@ class Tmux(Commands):
         )
 
     def clients(self, session: str) -> int:
-        """How many tmux clients are attached to the session (0 when it is gone)."""
+        """How many people's tmux clients are attached to the session (0 when it is gone)."""
         if not self.session_exists(session):
             return 0
         try:
-            names = self._cmd("list-clients", "-t", f"={session}", "-F", "#{client_name}")
+            return len(self._people(session, "#{client_name}"))
         except ExternalCommandFailed:
             return 0
-        return len([n for n in names if n.strip()])
 
     def viewed_panes(self, session: str) -> set[str]:
         """The panes a person is looking at: the active pane of each client attached to the session."""
         try:
-            rows = self._cmd("list-clients", "-t", f"={session}", "-F", "#{pane_id}")
+            return set(self._people(session, "#{pane_id}"))
         except ExternalCommandFailed:
             return set()
-        return {r.strip() for r in rows if r.strip()}
+
+    def _people(self, session: str, field: str) -> list[str]:
+        """`field` of each client attached to the session that is not a control client: a reader's
+        control client (control.py) reads panes, nobody looks through it."""
+        rows = self._cmd("list-clients", "-t", f"={session}", "-F", "#{client_control_mode}\t" + field)
+        people = (row.partition("\t") for row in rows)
+        return [value.strip() for mode, _, value in people if mode != "1" and value.strip()]
 
     def kill_pane(self, pane_id: str) -> None:
         self._cmd("kill-pane", "-t", pane_id)
@@ -137,8 +142,9 @@ class Tmux(Commands):
         return self._cmd("list-panes", "-s", "-t", f"={session}", "-F", PANE_FORMAT)
 
     def read(self, session: str) -> list[PaneReading]:
-        """All panes of the session with their screens, in one tmux call (a fresh PaneReader)."""
-        return PaneReader(self, session).read()
+        """All panes of the session with their screens, in one tmux call (a fresh PaneReader,
+        with no control client: one read does not pay for starting one)."""
+        return PaneReader(self, session, control=False).read()
 
     # -- steering ----------------------------------------------------------------------------
 

@@ -375,6 +375,7 @@ class Monitor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+        self.panes.close()  # its tmux control client ends with the monitor
 
 
 def take_snapshot(fleet: Fleet, sample: float = 1.0) -> FleetSnapshot:

@@ -88,6 +88,9 @@ class PaneTracker:
     def session_alive(self) -> bool:
         return bool(self.panes) or bool(self.order)
 
+    def close(self) -> None:
+        self.reader.close()
+
     def read(self) -> None:
         panes = self.reader.read()
         owner = self.reader.owner
