@@ -14,7 +14,10 @@ socket of its own, then measures:
   the same git commands via subprocess with the same READ_WORKERS threads and sequentially; CPU
   time (this process and its children) is the figure to compare, wall time is printed beside it;
 - the dashboard as a person runs it: `fleet-tui` in a 200x50 pane of a separate tmux server (the
-  "terminal"), read back with `capture-pane`:
+  "terminal"), read back with `capture-pane`; for the latencies, keys are sent and the screen is
+  read through a tmux control client that is told of every write the dashboard makes to its
+  terminal (bench/control_client.py), so the screen is looked at once per write, not polled (a
+  `capture-pane` process every 2 ms took most of a core, which the dashboard then competed with):
   - start with no supervisor running (the dashboard starts it, as after a reboot): launch to a
     full screen (summary counts N agents, first row drawn), and the full paint (from the app's
     first frame to that); then, as a person gets it after `fleet-tui up` (the supervisor runs), the
@@ -61,6 +64,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from control_client import ControlClient
 
 from fleet_tui.adapters import processes
 from fleet_tui.adapters.git import READ_ENV
@@ -410,6 +415,7 @@ class Terminal:
         pid = tmux(self.socket, "display-message", "-p", "-t", session, "#{pane_pid}").strip()
         self.pid = int(pid)
         self.server = server_pid(self.socket)
+        self.control = ControlClient(self.socket, session)  # keys and the latency figures
 
     def screen(self, colours: bool = False) -> str:
         return tmux(self.socket, "capture-pane", "-p", *(["-e"] if colours else []), "-t", self.session)
@@ -435,12 +441,14 @@ class Terminal:
         return now - self.launched, now - first_frame[0]
 
     def quit(self) -> None:
+        self.control.close()
         self.keys("q")
         wait_until(lambda: not Path(f"/proc/{self.pid}").exists(), 20, "the dashboard to quit")
 
-    def drifted(self) -> int | None:
-        found = re.search(r"(\d+) drifted", self.screen())
-        return int(found.group(1)) if found else None
+
+def drifted_on(screen: str) -> int | None:
+    found = re.search(r"(\d+) drifted", screen)
+    return int(found.group(1)) if found else None
 
 
 def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) -> dict[str, float]:
@@ -457,18 +465,17 @@ def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) ->
     result["start_to_full_screen_s"], result["full_paint_s"] = term.full_screen(count)
     time.sleep(1.0)
 
-    # Key latency, idle: until the screen (colours included: the cursor row) changes.
+    # Key latency, idle: until the screen (colours included: the cursor row) changes, looked at
+    # after each write to the terminal (control_client.py: polling was most of a core's load).
+    control = term.control
+
     def press(key: str) -> float:
-        before = term.screen(colours=True)
+        before = control.screen(colours=True)
         t0 = time.perf_counter()
-        term.keys(key)
-        try:
-            wait_until(
-                lambda: term.screen(colours=True) != before, 10, f"the screen to show {key}", step=0.002
-            )
-        except SystemExit:
+        control.keys(key)
+        if control.wait_screen(lambda screen: screen != before, 10, colours=True) is None:
             log("the screen that did not change:\n" + term.screen())
-            raise
+            raise SystemExit(f"bench: timed out after 10s waiting for the screen to show {key}")
         return time.perf_counter() - t0
 
     span = min(10, count - 1)  # the cursor walks rows 0..span and back, never pressing at an edge
@@ -493,11 +500,12 @@ def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) ->
     agents = list(run.fleet.agents)
     rng.shuffle(agents)
     for i, agent in enumerate(agents[: min(args.writes // 2 if big else args.writes, count)]):
-        drifted = term.drifted() or 0
+        drifted = drifted_on(control.screen()) or 0
         target = run.fleet.layout.worktree(agent.name) / "docs" / f"bench-drift-{i:03d}.md"
         t0 = time.perf_counter()
         target.write_text(f"drift {i}\n", encoding="utf-8")
-        wait_until(lambda d=drifted: (term.drifted() or 0) > d, 20, "the drift on screen", step=0.005)
+        if control.wait_screen(lambda screen, d=drifted: (drifted_on(screen) or 0) > d, 20) is None:
+            raise SystemExit("bench: timed out after 20s waiting for the drift on screen")
         screen_latencies.append(time.perf_counter() - t0)
         time.sleep(rng.uniform(0.2, 0.5))
     result["screen_latency_median_s"] = statistics.median(screen_latencies)
