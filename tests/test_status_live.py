@@ -298,3 +298,46 @@ def test_an_agents_own_files_wake_a_pane_read_between_slow_ticks(make_fleet: Any
         stop.set()
         monitor.wake()
         loop.join(10)
+
+
+def test_a_still_fleet_reads_its_panes_less_often_but_publishes_every_slow_tick(
+    make_fleet: Any, monkeypatch: Any
+) -> None:
+    """Once still, the panes wait STILL_FACTOR ticks; snapshots (the supervisor's heartbeat rides on
+    them) still come every SLOW_FACTOR ticks, so a still fleet's picture never goes stale."""
+    import threading
+    import time
+
+    from fleet_tui.engine.monitor import cadence
+
+    monkeypatch.setattr(cadence, "QUIET_READS", 1)
+    monkeypatch.setattr(cadence, "STILL_READS", 1)
+    monkeypatch.setattr(cadence, "STILL_FACTOR", 10.0)  # panes every 2 s at a 0.2 s tick
+    fleet: Fleet = make_fleet([{"name": "calm", "script": "say calm\nidle\n"}])
+    up(fleet)
+    monitor = Monitor(fleet)
+    reads: list[float] = []
+    read_panes = monitor.read_panes
+
+    def counted() -> None:
+        reads.append(time.monotonic())
+        read_panes()
+
+    monitor.read_panes = counted  # type: ignore[method-assign]
+    seen: list[float] = []
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=monitor.run, args=(lambda _s: seen.append(time.monotonic()), stop, 0.2), daemon=True
+    )
+    loop.start()
+    try:
+        wait_for(lambda: len(reads) >= 4, timeout=30, what="the fleet to go still")
+        start, published, panes = time.monotonic(), len(seen), len(reads)
+        wait_for(lambda: time.monotonic() - start >= 4.0, timeout=10, interval=0.2, what="a still window")
+        window = time.monotonic() - start
+        assert len(reads) - panes <= window / 2.0 + 1  # panes every 2 s
+        assert len(seen) - published >= window / 0.4 / 2  # a snapshot every 0.4 s (SLOW_FACTOR ticks)
+    finally:
+        stop.set()
+        monitor.wake()
+        loop.join(10)

@@ -6,8 +6,8 @@ and the heartbeat that follow it) was most of an idle fleet's cost. A fleet wher
 for QUIET_READS reads in a row is read every SLOW_FACTOR ticks, and after STILL_READS more every
 STILL_FACTOR ticks, until something changes; file events and agents' hook signals still wake the
 monitor at once, so a change on disk or a signalled question shows as fast as ever, and a new
-question on a screen of a long-still fleet shows within STILL_FACTOR ticks (3 s). The heartbeat
-rides on the reads: STILL_FACTOR ticks must stay under the supervisor's STALE_AFTER.
+question on a screen of a long-still fleet shows within STILL_FACTOR ticks (3 s). Snapshots (and
+the supervisor's heartbeat with them) still come every SLOW_FACTOR ticks, from what was last read.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from fleet_tui.engine.monitor.cadence import Cadence
+from fleet_tui.engine.monitor.cadence import SLOW_FACTOR, Cadence
 from fleet_tui.engine.monitor.watcher import Watcher
 from fleet_tui.engine.planwriter import PlanWriter
 from fleet_tui.errors import FleetError
@@ -67,7 +67,9 @@ def run(
             except FleetError as exc:
                 if on_error:
                     on_error(str(exc))
-            wake_at = min(next_panes, monitor.next_due() or next_panes)
+            # A snapshot at least every SLOW_FACTOR ticks even while the panes wait longer: the
+            # supervisor's heartbeat rides on it, and `status` trusts a heartbeat for STALE_AFTER.
+            wake_at = min(next_panes, monitor.next_due() or next_panes, now + interval * SLOW_FACTOR)
             monitor.sleep(max(0.0, wake_at - time.monotonic()))
     finally:
         monitor.close()
