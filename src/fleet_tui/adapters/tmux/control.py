@@ -51,13 +51,13 @@ class ControlLost(Exception):
 def control_line(commands: Sequence[Sequence[str]]) -> str | None:
     """The commands as one control-mode line, every argument single-quoted (tmux's parser then
     takes it byte for byte: no `$` or `~` expansion, `;` and `#` literal); None when an argument
-    cannot be written that way."""
+    cannot be written that way, or when there is no command (an empty line detaches the client)."""
     words: list[str] = []
     for name, *args in commands:
         if any(mark in arg for arg in args for mark in _UNQUOTABLE):
             return None
         words += ([";"] if words else []) + [name] + [f"'{arg}'" for arg in args]
-    return " ".join(words)
+    return " ".join(words) or None
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
