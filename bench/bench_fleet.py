@@ -61,10 +61,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import psutil
 from control_client import ControlClient
 
 from fleet_tui.adapters import processes
@@ -148,8 +149,13 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, step: float 
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def proc_cpu(pid: int | None, children: bool = False) -> float:
-    """utime + stime of a process (and of its reaped children), in seconds; 0 when it is gone."""
+def proc_cpu(pid: int | None, children: bool = False, apart: int | None = None) -> float:
+    """utime + stime of a process, in seconds; 0 when it is gone. With `children`, also what it
+    reaped (git, tmux clients) and what its live descendants used so far: a child that outlives
+    the window (the monitor's tmux control client) is never reaped inside it, and one that ends
+    in it moves from the live figure to the reaped one, so the difference over a window is right.
+    `apart`: a descendant counted on its own (the supervisor a dashboard started), left out with
+    its own descendants."""
     if pid is None:
         return 0.0
     try:
@@ -159,7 +165,29 @@ def proc_cpu(pid: int | None, children: bool = False) -> float:
     used = int(fields[11]) + int(fields[12])
     if children:
         used += int(fields[13]) + int(fields[14])
+        return used / TICK + live_descendants_cpu(pid, apart)
     return used / TICK
+
+
+def live_descendants_cpu(pid: int, apart: int | None = None) -> float:
+    """CPU seconds of a process's live descendants, each with what it reaped itself (but none of
+    `apart` and its descendants)."""
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    skipped = {apart} if apart else set()
+    if apart:
+        with suppress(psutil.Error):  # gone: nothing of it is left to skip
+            skipped.update(p.pid for p in psutil.Process(apart).children(recursive=True))
+    used = 0.0
+    for child in (p for p in descendants if p.pid not in skipped):
+        try:
+            t = child.cpu_times()
+        except psutil.Error:
+            continue  # ended meanwhile: its parent reaps it into the figure above
+        used += t.user + t.system + t.children_user + t.children_system
+    return used
 
 
 def proc_rss_mb(pid: int) -> float:
@@ -542,12 +570,12 @@ def measure_dashboard(run: Run, args: argparse.Namespace, rng: random.Random) ->
     sup = supervisor.status(run.fleet.layout).pid
     if sup is None:
         raise SystemExit("bench: the supervisor is not running for the idle window")
-    dash0, fleet0, term0 = proc_cpu(term.pid, children=True), proc_cpu(fleet_server), proc_cpu(term.server)
+    dash0, fleet0, term0 = proc_cpu(term.pid, True, sup), proc_cpu(fleet_server), proc_cpu(term.server)
     sup0 = proc_cpu(sup, children=True)
     wall0 = time.perf_counter()
     time.sleep(args.idle)
     wall = time.perf_counter() - wall0
-    dash = proc_cpu(term.pid, children=True) - dash0
+    dash = proc_cpu(term.pid, True, sup) - dash0
     server = proc_cpu(fleet_server) - fleet0
     kept = proc_cpu(sup, children=True) - sup0
     result["idle_supervisor_pct"] = 100 * kept / wall
