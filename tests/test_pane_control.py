@@ -230,3 +230,19 @@ def test_a_control_client_is_not_a_person_looking(make_fleet: Any, person_tmux: 
         assert attention.looked_at(snap.agents[0]) == "tmux"
     finally:
         monitor.close()
+
+
+def test_every_argument_reaches_tmux_as_it_is_or_the_command_runs_the_old_way(server: Any) -> None:
+    tmux = Tmux(server.socket_name)
+    session_of(tmux, "fleet", ["exec cat"])
+    control = control_module.Control(tmux.socket, "fleet")
+    try:
+        text = "$HOME ~ ;x; {a} \\t \\ #{pane_id};"  # the parser would change each unquoted (no %: strftime)
+        assert control.run([("display-message", "-p", text)]) == [[text.replace("#{pane_id}", "%0")]]
+        assert control.run([("display-message", "-p", "it's")]) is None  # a quote: not sent
+        assert control.run([]) is None  # an empty line would detach the client
+        assert control.run([("display-message", "-p", "still here")]) == [["still here"]]
+        assert control.lost == 0
+    finally:
+        control.close()
+    assert not control_clients(tmux.socket)
