@@ -171,18 +171,26 @@ def make_fleet(repo: Path, tmp_path: Path, server: Any) -> Iterator[MakeFleet]:
     _no_control_client_left(server.socket_name)
 
 
-def _control_clients(socket: str) -> list[str]:
+def _control_clients(socket: str) -> list[int]:
+    """This process's tmux control clients on the socket (a supervisor's or a dashboard's, in a
+    process of their own, end with it: other fixtures stop those)."""
     out = subprocess.run(
         ["tmux", "-L", socket, "list-clients", "-F", "#{client_control_mode} #{client_pid}"],
         capture_output=True, text=True, check=False,
     ).stdout  # fmt: skip
-    return [line.split()[1] for line in out.splitlines() if line.startswith("1 ")]
+    return [pid for line in out.splitlines() if line.startswith("1 ") and _mine(pid := int(line.split()[1]))]
+
+
+def _mine(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).ppid() == os.getpid()
+    except psutil.Error:
+        return False
 
 
 def _no_control_client_left(socket: str) -> None:
-    """No pane reader's tmux control client (adapters/tmux/control.py) outlives the test: a
-    monitor ends it on close, one dropped unclosed when it is collected, a supervisor's when that
-    process ends (the server notices within moments)."""
+    """No pane reader's tmux control client (adapters/tmux/control.py) that this test process
+    started outlives the test: a monitor ends it on close, one dropped unclosed when collected."""
     if not _control_clients(socket):
         return
     gc.collect()  # monitors a test dropped without closing: their finalizers end the clients
