@@ -39,6 +39,25 @@ _LOCKS: dict[Path, _ProcessLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
+PROBE_PATIENCE = 0.5  # seconds a lone holder waits out `lock_held` probes (each holds for microseconds)
+
+
+def take_exclusive(fd: int, patience: float = PROBE_PATIENCE) -> bool:
+    """Take an exclusive flock on `fd`, trying for `patience` seconds: False when another process
+    kept it all that time. Even a caller that will not wait for a real holder tries for a moment:
+    a `lock_held` probe holds the lock for an instant (else a `fleet-tui status` run at the wrong
+    moment would make a starting supervisor think another one runs)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
+
 def _flock(path: Path, timeout: float, what: str) -> int:
     """Open `path` and take an exclusive flock on it, waiting at most `timeout` seconds."""
     try:
@@ -49,19 +68,13 @@ def _flock(path: Path, timeout: float, what: str) -> int:
             f"cannot open the lock file {path}: {exc.strerror}",
             f"fleet-tui needs to write in {path.parent}: check its permissions and free space",
         ) from None
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise EnvironmentProblem(
-                    f"{what} is held by another fleet-tui process (lock file {path}) for over {timeout:g} s",
-                    "wait for it to finish, or find it with `fuser " + str(path) + "`",
-                ) from None
-            time.sleep(0.01)
+    if take_exclusive(fd, timeout):
+        return fd
+    os.close(fd)
+    raise EnvironmentProblem(
+        f"{what} is held by another fleet-tui process (lock file {path}) for over {timeout:g} s",
+        "wait for it to finish, or find it with `fuser " + str(path) + "`",
+    )
 
 
 @contextlib.contextmanager
@@ -95,25 +108,6 @@ def up_lock(layout: Layout, timeout: float = 300.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-PROBE_PATIENCE = 0.5  # seconds a lone holder waits out `lock_held` probes (each holds for microseconds)
-
-
-def take_exclusive(fd: int, patience: float = PROBE_PATIENCE) -> bool:
-    """Take an exclusive flock on `fd` without waiting for a real holder: False when another
-    process keeps it. A `lock_held` probe holds the lock for an instant, so a refusal is tried
-    again for `patience` seconds before it counts (else a `fleet-tui status` run at the wrong
-    moment would make a starting supervisor think another one runs)."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
 
 
 def lock_held(path: Path, *, holder: Literal["shared", "exclusive"]) -> bool:
