@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import secrets
 import shlex
 import subprocess
 import time
@@ -198,3 +199,12 @@ def _no_control_client_left(socket: str) -> None:
     while (left := _control_clients(socket)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not left, f"tmux control clients (pids {left}) outlived the test: close the Monitor/PaneReader"
+
+
+@pytest.fixture
+def person_tmux() -> Iterator[str]:
+    """A person's own terminal: a tmux server of its own (its pane may attach to the fleet, or run
+    the dashboard with $TMUX set), killed after the test."""
+    socket = f"person-{secrets.token_hex(4)}"
+    yield socket
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,14 +187,6 @@ def test_a_monitor_ends_its_control_client_when_closed(make_fleet: Any) -> None:
     monitor.close()  # twice, as the supervisor's loop does
     wait_for(lambda: not control_clients(fleet.tmux.socket), what="no control client left")
     assert not any(Path(f"/proc/{pid}").exists() for pid in clients)
-
-
-@pytest.fixture
-def person_tmux() -> Iterator[str]:
-    """A person's own terminal: a tmux server of its own whose pane attaches to the fleet."""
-    socket = f"person-{secrets.token_hex(4)}"
-    yield socket
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
 
 
 def test_a_control_client_is_not_a_person_looking(make_fleet: Any, person_tmux: str) -> None:

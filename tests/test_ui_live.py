@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from helpers import FLEET_TUI, fleet_cli, pane_text, until, wait_for
 
 from fleet_tui.adapters.tmux import client_env
@@ -113,15 +110,7 @@ def test_attach_zooms_without_toggling_a_zoomed_pane(make_fleet: Any) -> None:
         assert zoomed() == "11"
 
 
-@pytest.fixture
-def outer_tmux() -> Iterator[str]:
-    """The person's own tmux: a separate server, so the dashboard runs with $TMUX set."""
-    socket = f"outer-{secrets.token_hex(4)}"
-    yield socket
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
-
-
-def test_attach_from_the_dashboard_inside_tmux_and_back(make_fleet: Any, outer_tmux: str) -> None:
+def test_attach_from_the_dashboard_inside_tmux_and_back(make_fleet: Any, person_tmux: str) -> None:
     fleet = make_fleet(
         [
             {"name": "alpha", "script": 'say "ALPHA-SAYS-HELLO"\nidle'},
@@ -133,19 +122,19 @@ def test_attach_from_the_dashboard_inside_tmux_and_back(make_fleet: Any, outer_t
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     env["TERM"] = "xterm-256color"
     subprocess.run(
-        ["tmux", "-L", outer_tmux, "-f", "/dev/null", "new-session", "-d", "-s", "person",
+        ["tmux", "-L", person_tmux, "-f", "/dev/null", "new-session", "-d", "-s", "person",
          "-x", "140", "-y", "40", command],
         env=env, check=True,
     )  # fmt: skip
 
     def screen() -> str:
         return subprocess.run(
-            ["tmux", "-L", outer_tmux, "capture-pane", "-p", "-t", "person"],
+            ["tmux", "-L", person_tmux, "capture-pane", "-p", "-t", "person"],
             capture_output=True, text=True, check=False,
         ).stdout  # fmt: skip
 
     def keys(*names: str) -> None:
-        subprocess.run(["tmux", "-L", outer_tmux, "send-keys", "-t", "person", *names], check=True)
+        subprocess.run(["tmux", "-L", person_tmux, "send-keys", "-t", "person", *names], check=True)
 
     wait_for(lambda: "BETA-SAYS-HELLO" in screen() or ("beta" in screen() and "base main" in screen()),
              timeout=30, what="dashboard")  # fmt: skip
@@ -162,7 +151,7 @@ def test_attach_from_the_dashboard_inside_tmux_and_back(make_fleet: Any, outer_t
     keys("q")
     # q ends the dashboard, and with it the person's session (its only command): it really quit.
     wait_for(
-        lambda: subprocess.run(["tmux", "-L", outer_tmux, "has-session", "-t", "person"],
+        lambda: subprocess.run(["tmux", "-L", person_tmux, "has-session", "-t", "person"],
                                capture_output=True, check=False).returncode != 0,
         timeout=20, what="the dashboard to quit",
     )  # fmt: skip
