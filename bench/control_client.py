@@ -6,6 +6,11 @@ dashboard then competed with and the latency figures measured. A control client 
 write the dashboard makes to its terminal (`%output`), so the screen is read once per write, and
 keys go through the same connection. The figure is the same one (until the captured screen differs
 or shows what is waited for), without the load of looking.
+
+Not the product's reader (src/fleet_tui/adapters/tmux/control.py): that one attaches read-only with
+`no-output` and skips notifications, which is right for reading panes; this one needs the `%output`
+stream, sends keys, and so must drain its stdout all the time (tmux stops reading a pane whose output
+a control client has not taken).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ from helpers import wait_for, wait_snapshot
 
 from fleet_tui.engine.actions import up
 from fleet_tui.engine.fleet import Fleet
-from fleet_tui.engine.monitor import Monitor
+from fleet_tui.engine.monitor import Monitor, cadence
 from fleet_tui.engine.state import load_state
 from fleet_tui.models import AgentSnapshot, FleetSnapshot, Status
 
@@ -268,9 +270,6 @@ def test_an_agents_own_files_wake_a_pane_read_between_slow_ticks(make_fleet: Any
     """The live loop reads panes every few seconds when the fleet is still; an agent's own files
     (its exit file, its hooks' signals, its statusline under .fleet/agents/) changing wakes a read
     at once. Here the tick is 60 s: the crash shows only through that wake."""
-    import threading
-    import time
-
     cue = tmp_path / "cue"  # outside the worktree: touching it wakes nothing
     fleet: Fleet = make_fleet([{"name": "brief", "script": f"say hello\nwait-file {cue}\nexit 3\n"}])
     up(fleet)
@@ -305,11 +304,6 @@ def test_a_still_fleet_reads_its_panes_less_often_but_publishes_every_slow_tick(
 ) -> None:
     """Once still, the panes wait STILL_FACTOR ticks; snapshots (the supervisor's heartbeat rides on
     them) still come every SLOW_FACTOR ticks, so a still fleet's picture never goes stale."""
-    import threading
-    import time
-
-    from fleet_tui.engine.monitor import cadence
-
     monkeypatch.setattr(cadence, "QUIET_READS", 1)
     monkeypatch.setattr(cadence, "STILL_READS", 1)
     monkeypatch.setattr(cadence, "STILL_FACTOR", 10.0)  # panes every 2 s at a 0.2 s tick

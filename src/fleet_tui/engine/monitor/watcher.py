@@ -47,7 +47,7 @@ class Watcher:
         self.undecodable = 0  # events on paths watchfiles could not name (non-UTF-8): watched on
         # Set when an agent's own files changed (.fleet/agents/: its hooks' signals, its statusline,
         # its exit file): the monitor then reads the panes at once, not at its next (slow) tick.
-        self.agent_files = self.fleet.layout.state_dir / "agents"
+        self.agent_files = self.fleet.layout.agents_dir
         self.agent_files_changed = threading.Event()
 
     def paths(self) -> list[Path]:

@@ -61,8 +61,13 @@ class Layout:
     def worktree(self, agent: str) -> Path:
         return self.worktree_root / agent
 
+    @property
+    def agents_dir(self) -> Path:
+        """Every agent's own folder: prompt, handoff, exit file, hooks' signals, statusline."""
+        return self.state_dir / "agents"
+
     def agent_dir(self, agent: str) -> Path:
-        return self.state_dir / "agents" / agent
+        return self.agents_dir / agent
 
     def prompt_file(self, agent: str) -> Path:
         return self.agent_dir(agent) / "prompt.md"
